@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SpeakerMetrics } from '../../../src/metrics/registry.js';
+
+function lines(text: string, name: string): string[] {
+  return text.split('\n').filter((l) => l.startsWith(name + '{') || l.startsWith(name + ' '));
+}
+
+test('a configured peer has all four BGP series at 0 before its session comes up', async () => {
+  const m = new SpeakerMetrics();
+  m.addPeer('192.0.2.1:179');
+  const text = await m.metrics();
+  assert.deepEqual(lines(text, 'metallb_bgp_session_up'), ['metallb_bgp_session_up{peer="192.0.2.1:179"} 0']);
+  assert.deepEqual(lines(text, 'metallb_bgp_updates_total'), ['metallb_bgp_updates_total{peer="192.0.2.1:179"} 0']);
+  assert.deepEqual(lines(text, 'metallb_bgp_announced_prefixes_total'), ['metallb_bgp_announced_prefixes_total{peer="192.0.2.1:179"} 0']);
+  assert.deepEqual(lines(text, 'metallb_bgp_pending_prefixes_total'), ['metallb_bgp_pending_prefixes_total{peer="192.0.2.1:179"} 0']);
+});
+
+test('session state, updates and prefix counts are reported per peer', async () => {
+  const m = new SpeakerMetrics();
+  m.setSessionUp('192.0.2.1:179', true);
+  m.addUpdatesSent('192.0.2.1:179', 3);
+  m.addUpdatesSent('192.0.2.1:179', 2);
+  m.setPrefixCounts('192.0.2.1:179', 100, 7);
+  const text = await m.metrics();
+  assert.deepEqual(lines(text, 'metallb_bgp_session_up'), ['metallb_bgp_session_up{peer="192.0.2.1:179"} 1']);
+  assert.deepEqual(lines(text, 'metallb_bgp_updates_total'), ['metallb_bgp_updates_total{peer="192.0.2.1:179"} 5']);
+  assert.deepEqual(lines(text, 'metallb_bgp_announced_prefixes_total'), ['metallb_bgp_announced_prefixes_total{peer="192.0.2.1:179"} 100']);
+  assert.deepEqual(lines(text, 'metallb_bgp_pending_prefixes_total'), ['metallb_bgp_pending_prefixes_total{peer="192.0.2.1:179"} 7']);
+});
+
+test('a removed peer leaves no series behind (MetalLB leaves them stale)', async () => {
+  const m = new SpeakerMetrics();
+  m.setSessionUp('192.0.2.1:179', true);
+  m.setSessionUp('192.0.2.2:179', false);
+  m.removePeer('192.0.2.1:179');
+  const text = await m.metrics();
+  assert.doesNotMatch(text, /192\.0\.2\.1:179/);
+  assert.deepEqual(lines(text, 'metallb_bgp_session_up'), ['metallb_bgp_session_up{peer="192.0.2.2:179"} 0']);
+});
+
+test('setAnnounced is desired state: new series appear, vanished ones are removed', async () => {
+  const m = new SpeakerMetrics();
+  const a = { service: 'default/web', protocol: 'bgp' as const, node: 'node-a', ip: '10.1.0.1' };
+  const b = { service: 'default/db', protocol: 'layer2' as const, node: 'node-a', ip: '10.2.0.1' };
+  m.setAnnounced([a, b]);
+  let text = await m.metrics();
+  assert.equal(lines(text, 'metallb_speaker_announced').length, 2);
+  assert.match(text, /metallb_speaker_announced\{service="default\/web",protocol="bgp",node="node-a",ip="10.1.0.1"\} 1/);
+  m.setAnnounced([b]);
+  text = await m.metrics();
+  assert.deepEqual(lines(text, 'metallb_speaker_announced'), [
+    'metallb_speaker_announced{service="default/db",protocol="layer2",node="node-a",ip="10.2.0.1"} 1',
+  ]);
+  m.setAnnounced([]);
+  assert.deepEqual(lines(await m.metrics(), 'metallb_speaker_announced'), []);
+});
+
+test('two instances do not share a registry (no duplicate-registration error)', () => {
+  const a = new SpeakerMetrics();
+  const b = new SpeakerMetrics();
+  assert.notEqual(a.registry, b.registry);
+});
