@@ -1,0 +1,75 @@
+// Loads ingot's N-API addon (native/, built by `npm ci`). The one place that touches the .node file, so a
+// missing or stale build fails with one clear message instead of a bare dlopen or "is not a function" error.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** Raw fd-level primitives of native/src/sockopt.cc. Policy and validation live in sockopt.ts. */
+export interface NativeAddon {
+  readonly abiVersion: number;
+  tcpSocket(family: 4 | 6): number;
+  closeFd(fd: number): void;
+  bind(fd: number, address: string, port: number, reuseAddress: boolean): void;
+  setMd5Key(fd: number, peer: string, key: Buffer): void;
+  setTtl(fd: number, ttl: number): void;
+  getTtl(fd: number): number;
+  setMinTtl(fd: number, minTtl: number): void;
+  getMinTtl(fd: number): number;
+}
+
+/** Must equal kAbiVersion in native/src/addon.cc. */
+export const NATIVE_ABI_VERSION = 1;
+
+const FUNCTIONS = ['tcpSocket', 'closeFd', 'bind', 'setMd5Key', 'setTtl', 'getTtl', 'setMinTtl', 'getMinTtl'] as const;
+
+/**
+ * Where a build may be, relative to this module: src/net/ under tsx and dist/net/ once compiled sit at the same
+ * depth below the package root. Release is what `npm ci` builds; Debug only after `node-gyp --debug`.
+ */
+export function addonCandidates(): string[] {
+  return ['Release', 'Debug'].map((kind) =>
+    fileURLToPath(new URL(`../../native/build/${kind}/ingot_native.node`, import.meta.url)),
+  );
+}
+
+let cached: NativeAddon | undefined;
+
+/** The addon, loaded once. Throws an Error saying how to build it when it is missing or stale. */
+export function loadNative(): NativeAddon {
+  if (cached) return cached;
+  const candidates = addonCandidates();
+  const path = candidates.find((p) => existsSync(p));
+  if (path === undefined) {
+    throw new Error(
+      `ingot's native addon is not built (looked for ${candidates.join(', ')}). ` +
+        'It provides TCP-MD5 and TTL/GTSM socket options, which Node has no API for. Build it with `npm ci` ' +
+        '(or `npm run build:native`); that needs python3, make, g++ and the Node headers (include/node).',
+    );
+  }
+  let mod: unknown;
+  try {
+    mod = createRequire(import.meta.url)(path);
+  } catch (err) {
+    throw new Error(
+      `ingot's native addon at ${path} cannot be loaded (${(err as Error).message}); ` +
+        'rebuild it for this Node with `npm run build:native`',
+      { cause: err },
+    );
+  }
+  cached = checkAddon(mod, path);
+  return cached;
+}
+
+/** Checks the shape of a loaded module; exported for tests. */
+export function checkAddon(mod: unknown, path: string): NativeAddon {
+  const m = mod as Partial<Record<string, unknown>>;
+  const missing = FUNCTIONS.filter((f) => typeof m[f] !== 'function');
+  if (m.abiVersion !== NATIVE_ABI_VERSION || missing.length > 0) {
+    throw new Error(
+      `ingot's native addon at ${path} is stale (abiVersion ${String(m.abiVersion)}, expected ` +
+        `${NATIVE_ABI_VERSION}${missing.length > 0 ? `; missing ${missing.join(', ')}` : ''}); ` +
+        'rebuild it with `npm run build:native`',
+    );
+  }
+  return mod as NativeAddon;
+}
