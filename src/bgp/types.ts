@@ -110,7 +110,8 @@ export type Capability =
   | FqdnCapability
   | UnknownCapability;
 
-/** An OPEN optional parameter other than Capabilities (type 2), kept opaque. */
+/** An OPEN optional parameter other than Capabilities (type 2), kept opaque. RFC 4271 §6.2 says to reject
+ * these with Unsupported Optional Parameter; the codec keeps them so the session can do that (fsm.ts). */
 export interface OptionalParameter {
   readonly type: number;
   readonly value: Uint8Array;
@@ -127,13 +128,14 @@ export interface OpenMessage {
   /** BGP Identifier as an unsigned 32-bit number. */
   readonly bgpIdentifier: number;
   readonly capabilities: readonly Capability[];
-  /** Optional parameters that are not capabilities (rare; RFC 5492 deprecates the others). */
+  /** Optional parameters that are not capabilities (normally none; RFC 5492 deprecates the others). */
   readonly parameters: readonly OptionalParameter[];
   /**
    * How `capabilities` and `parameters` were grouped into optional parameters on the wire, so that a decoded
    * OPEN re-encodes byte for byte. Entry n ≥ 0: one Capabilities parameter holding the next n capabilities;
-   * entry -1: the next entry of `parameters`. Absent means "all capabilities in one parameter, then
-   * `parameters`" (what the encoder does by default). FRR, for one, sends one parameter per capability.
+   * entry -1: the next entry of `parameters`. Absent means "all capabilities in one parameter (none if there
+   * are no capabilities), then `parameters`", which is what the encoder does by default. FRR, for one, sends
+   * one parameter per capability.
    */
   readonly parameterLayout?: readonly number[];
   /** Use the RFC 9072 extended optional-parameters length even if the parameters fit in 255 octets. */
