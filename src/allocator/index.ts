@@ -1,0 +1,6 @@
+// Public surface of the allocator.
+export { Allocator, type ConvergeResult } from './allocator.js';
+export { poolsFromConfig } from './from-config.js';
+export { parseIP, type ParsedIP } from './ip.js';
+export { serviceFamily, requestedIPs, requestedPool, sharingKey, backendKey, servicePorts } from './service.js';
+export * from './types.js';

@@ -1,0 +1,210 @@
+// A set of ordinals (positions 0..32^depth-1 inside one pool's address space) stored as a lazily built 32-ary
+// trie. Each node keeps two 32-bit masks: `present` (child subtree non-empty, or at a leaf: ordinal in set) and
+// `full` (child subtree completely in the set). That gives, in O(depth) = O(log32 capacity) each:
+//   lowestAbsent() — the lowest free address, the allocator's main query (MetalLB scans from the pool start);
+//   nextPresent()  — walk the addresses of one sharing group in ascending order;
+//   add / delete / has.
+// Memory grows with the number of members, not with the pool: a /64 IPv6 pool costs nothing until used, and
+// empty subtrees are pruned on delete so releasing everything returns the trie to a bare root.
+//
+// Ordinals are passed as digit arrays (base 32, index 0 = least significant) so that the same code serves IPv4
+// (numbers) and IPv6 (bigints); the address spaces in space.ts do the conversion.
+
+class TrieNode {
+  present = 0;
+  full = 0;
+  readonly kids: (TrieNode | undefined)[] | null;
+  constructor(leaf: boolean) {
+    this.kids = leaf ? null : new Array<TrieNode | undefined>(32);
+  }
+}
+
+export type Digits = Uint8Array;
+
+/** Index of the lowest set bit of a non-zero 32-bit mask. */
+function lowestBit(mask: number): number {
+  return 31 - Math.clz32(mask & -mask);
+}
+
+export class OrdinalSet {
+  readonly depth: number;
+  private root: TrieNode;
+  private readonly path: TrieNode[];
+  private count = 0;
+
+  constructor(depth: number) {
+    if (!Number.isInteger(depth) || depth < 1 || depth > 26) throw new RangeError(`bad trie depth ${depth}`);
+    this.depth = depth;
+    this.root = new TrieNode(depth === 1);
+    this.path = new Array<TrieNode>(depth);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** True when every ordinal below 32^depth is present. */
+  get saturated(): boolean {
+    return this.root.full === -1;
+  }
+
+  has(d: Digits): boolean {
+    let node: TrieNode | undefined = this.root;
+    for (let l = this.depth - 1; l > 0; l--) {
+      node = node.kids![d[l]!];
+      if (node === undefined) return false;
+    }
+    return (node.present & (1 << d[0]!)) !== 0;
+  }
+
+  /** Adds the ordinal; false if it was already present. */
+  add(d: Digits): boolean {
+    const path = this.path;
+    let node = this.root;
+    path[this.depth - 1] = node;
+    for (let l = this.depth - 1; l > 0; l--) {
+      const i = d[l]!;
+      let kid = node.kids![i];
+      if (kid === undefined) {
+        kid = new TrieNode(l === 1);
+        node.kids![i] = kid;
+      }
+      path[l - 1] = kid;
+      node = kid;
+    }
+    const bit = 1 << d[0]!;
+    if ((node.present & bit) !== 0) return false;
+    node.present |= bit;
+    node.full = node.present;
+    for (let l = 1; l < this.depth; l++) {
+      const parent = path[l]!;
+      const child = path[l - 1]!;
+      const b = 1 << d[l]!;
+      parent.present |= b;
+      if (child.full === -1) parent.full |= b;
+    }
+    this.count++;
+    return true;
+  }
+
+  /** Removes the ordinal; false if it was absent. Prunes subtrees that become empty. */
+  delete(d: Digits): boolean {
+    const path = this.path;
+    let node: TrieNode | undefined = this.root;
+    path[this.depth - 1] = node;
+    for (let l = this.depth - 1; l > 0; l--) {
+      node = node.kids![d[l]!];
+      if (node === undefined) return false;
+      path[l - 1] = node;
+    }
+    const bit = 1 << d[0]!;
+    if ((node.present & bit) === 0) return false;
+    node.present &= ~bit;
+    node.full = node.present;
+    for (let l = 1; l < this.depth; l++) {
+      const parent = path[l]!;
+      const child = path[l - 1]!;
+      const b = 1 << d[l]!;
+      parent.full &= ~b;
+      if (child.present === 0) {
+        parent.kids![d[l]!] = undefined;
+        parent.present &= ~b;
+      }
+    }
+    this.count--;
+    return true;
+  }
+
+  /** Writes the lowest ordinal not in the set into `out`; false when the whole trie range is present. */
+  lowestAbsent(out: Digits): boolean {
+    let node: TrieNode | undefined = this.root;
+    if (node.full === -1) return false;
+    for (let l = this.depth - 1; l >= 0; l--) {
+      if (node === undefined) {
+        // An absent subtree is entirely free: its lowest ordinal has all remaining digits zero.
+        out[l] = 0;
+        continue;
+      }
+      const i = lowestBit(~node.full);
+      out[l] = i;
+      node = l > 0 ? node.kids![i] : undefined;
+    }
+    return true;
+  }
+
+  /** Writes the lowest member >= `from` into `out`; false when there is none. `from` and `out` may alias. */
+  nextPresent(from: Digits, out: Digits): boolean {
+    if (this.count === 0) return false;
+    if (from !== out) out.set(from);
+    return this.seek(this.root, this.depth - 1, out);
+  }
+
+  /** Lowest member, or false when empty. */
+  first(out: Digits): boolean {
+    if (this.count === 0) return false;
+    this.descendMin(this.root, this.depth - 1, out);
+    return true;
+  }
+
+  // On entry the digits above `l` equal those of the bound, so out[l] is this level's minimum.
+  private seek(node: TrieNode, l: number, out: Digits): boolean {
+    const start = out[l]!;
+    if (l === 0) {
+      const m = node.present & (-1 << start);
+      if (m === 0) return false;
+      out[0] = lowestBit(m);
+      return true;
+    }
+    if ((node.present & (1 << start)) !== 0) {
+      if (this.seek(node.kids![start]!, l - 1, out)) return true;
+    }
+    const m = start === 31 ? 0 : node.present & (-1 << (start + 1));
+    if (m === 0) return false;
+    const i = lowestBit(m);
+    out[l] = i;
+    this.descendMin(node.kids![i]!, l - 1, out);
+    return true;
+  }
+
+  private descendMin(node: TrieNode, l: number, out: Digits): void {
+    for (; l > 0; l--) {
+      const i = lowestBit(node.present);
+      out[l] = i;
+      node = node.kids![i]!;
+    }
+    out[0] = lowestBit(node.present);
+  }
+
+  clear(): void {
+    this.root = new TrieNode(this.depth === 1);
+    this.count = 0;
+  }
+
+  /** For tests: no node is left behind once the set is empty. */
+  get isBare(): boolean {
+    return this.root.present === 0 && this.root.full === 0 && (this.root.kids?.every((k) => k === undefined) ?? true);
+  }
+}
+
+/** Compares two digit arrays of equal length as numbers. */
+export function compareDigits(a: Digits, b: Digits): number {
+  for (let l = a.length - 1; l >= 0; l--) {
+    const x = a[l]!;
+    const y = b[l]!;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/** Adds one in place; false on overflow past the top digit. */
+export function incrementDigits(d: Digits): boolean {
+  for (let l = 0; l < d.length; l++) {
+    const x = d[l]!;
+    if (x < 31) {
+      d[l] = x + 1;
+      return true;
+    }
+    d[l] = 0;
+  }
+  return false;
+}
