@@ -243,8 +243,11 @@ export function validateOpen(config: FsmConfig, open: OpenMessage): OpenCheck {
   if (id === 0) return openError(OpenSubcode.BadBgpIdentifier, 'BGP Identifier 0');
   if (asn === config.localAs && id === config.localBgpId >>> 0)
     return openError(OpenSubcode.BadBgpIdentifier, 'iBGP peer uses our BGP Identifier');
-  // §6.2 Unsupported Optional Parameter is found by the decoder (only Capabilities, RFC 5492, is decoded),
-  // which reports it as a BgpError; the driver turns that into BGPOpenMsgErr.
+  // §6.2: the only optional parameter we recognise is Capabilities (RFC 5492); the decoder keeps any other
+  // one opaque in `parameters`, and RFC 4271's own (Authentication) is deprecated.
+  const unknown = open.parameters[0];
+  if (unknown !== undefined)
+    return openError(OpenSubcode.UnsupportedOptionalParameter, `optional parameter type ${unknown.type}`);
   const holdTime = Math.min(config.holdTime, open.holdTime);
   return {
     ok: true,

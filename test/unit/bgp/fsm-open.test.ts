@@ -9,7 +9,7 @@ const EBGP: FsmConfig = { localAs: 64512, peerAs: 64513, localBgpId: 0x0a000001,
 const as4 = (asn: number): Capability => ({ kind: 'four-octet-as', code: CapabilityCode.FourOctetAs, asn });
 
 function open(over: Partial<OpenMessage> = {}): OpenMessage {
-  return { type: MessageType.Open, version: 4, myAs: 64513, holdTime: 90, bgpIdentifier: 0x0a000002, capabilities: [], ...over };
+  return { type: MessageType.Open, version: 4, myAs: 64513, holdTime: 90, bgpIdentifier: 0x0a000002, capabilities: [], parameters: [], ...over };
 }
 
 function rejects(config: FsmConfig, o: OpenMessage, subcode: OpenSubcode, data?: number[]): void {
@@ -76,6 +76,10 @@ describe('validateOpen', () => {
     const high: FsmConfig = { ...ibgp, localBgpId: 0xfffffffe };
     rejects(high, open({ myAs: 64512, bgpIdentifier: 0xfffffffe }), OpenSubcode.BadBgpIdentifier);
     assert.ok(validateOpen(high, open({ myAs: 64512, bgpIdentifier: 0xffffffff })).ok);
+  });
+
+  it('an optional parameter other than Capabilities → Unsupported Optional Parameter', () => {
+    rejects(EBGP, open({ parameters: [{ type: 1, value: new Uint8Array([0, 1]) }] }), OpenSubcode.UnsupportedOptionalParameter);
   });
 
   it('keepalive negotiation', () => {

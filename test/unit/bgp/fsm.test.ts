@@ -38,6 +38,7 @@ function peerOpen(over: Partial<OpenMessage> = {}): OpenMessage {
     holdTime: 180,
     bgpIdentifier: 0x0a000002,
     capabilities: [{ kind: 'four-octet-as', code: CapabilityCode.FourOctetAs, asn: 64513 }],
+    parameters: [],
     ...over,
   };
 }
