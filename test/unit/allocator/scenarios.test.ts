@@ -161,7 +161,7 @@ describe('allocator scenarios', () => {
   });
 
   test('sharing: same key on both sides, equal backend keys, disjoint protocol/port pairs', () => {
-    const k = (key: string, ports: ReturnType<typeof tcp>, extra: Partial<ServiceInput> = {}) =>
+    const k = (key: string, ports: ServiceInput['ports'], extra: Partial<ServiceInput> = {}) =>
       lb(key, { ports, ...extra, annotations: { [SHARE]: 'dns', ...(extra.annotations ?? {}) } });
     run(
       [pool('p', ['10.0.0.0/29'])],
