@@ -52,14 +52,85 @@ interface PoolState {
   readonly buggyV4: V4Space | null;
 }
 
-interface AddressState {
-  readonly ip: ParsedIP;
-  readonly pool: PoolState;
-  readonly sharingKey: string;
-  readonly backendKey: string;
-  /** Service key → its ports on this address. */
-  readonly users: Map<string, readonly string[]>;
-  readonly portOwner: Map<string, string>;
+/**
+ * Who uses one address. Almost every address has a single user, so that case lives in two fields and the
+ * maps exist only while the address is shared: a /16 worth of Maps costs more in GC than the allocation.
+ */
+class AddressState {
+  private soleKey: string | null = null;
+  private solePorts: readonly string[] = [];
+  private users: Map<string, readonly string[]> | null = null;
+  private portOwners: Map<string, string> | null = null;
+
+  constructor(
+    readonly ip: ParsedIP,
+    readonly pool: PoolState,
+    readonly sharingKey: string,
+    readonly backendKey: string,
+  ) {}
+
+  get userCount(): number {
+    return this.users !== null ? this.users.size : this.soleKey === null ? 0 : 1;
+  }
+
+  userKeys(): string[] {
+    if (this.users !== null) return [...this.users.keys()];
+    return this.soleKey === null ? [] : [this.soleKey];
+  }
+
+  ownerOf(port: string): string | undefined {
+    if (this.portOwners !== null) return this.portOwners.get(port);
+    return this.soleKey !== null && this.solePorts.includes(port) ? this.soleKey : undefined;
+  }
+
+  /** Adds a user (not already present); returns the ports that became taken. */
+  add(key: string, ports: readonly string[]): readonly string[] {
+    if (this.users === null && this.soleKey === null) {
+      this.soleKey = key;
+      this.solePorts = ports;
+      return ports;
+    }
+    if (this.users === null || this.portOwners === null) {
+      const sole = this.soleKey!;
+      this.users = new Map([[sole, this.solePorts]]);
+      this.portOwners = new Map(this.solePorts.map((p) => [p, sole]));
+      this.soleKey = null;
+      this.solePorts = [];
+    }
+    this.users.set(key, ports);
+    const taken: string[] = [];
+    for (const p of ports) {
+      if (this.portOwners.has(p)) continue;
+      this.portOwners.set(p, key);
+      taken.push(p);
+    }
+    return taken;
+  }
+
+  /** Removes a user; returns the ports it freed. */
+  remove(key: string): readonly string[] {
+    if (this.users === null || this.portOwners === null) {
+      if (this.soleKey !== key) return [];
+      const freed = this.solePorts;
+      this.soleKey = null;
+      this.solePorts = [];
+      return freed;
+    }
+    const ports = this.users.get(key);
+    if (ports === undefined) return [];
+    this.users.delete(key);
+    const freed: string[] = [];
+    for (const p of ports) {
+      if (this.portOwners.get(p) !== key) continue;
+      this.portOwners.delete(p);
+      freed.push(p);
+    }
+    if (this.users.size === 0) {
+      this.users = null;
+      this.portOwners = null;
+    }
+    return freed;
+  }
 }
 
 interface ServiceState {
@@ -88,6 +159,10 @@ export type ConvergeResult =
   | Failure;
 
 const LOADBALANCER = 'LoadBalancer';
+const ORDER_V4: readonly Family[] = ['ipv4'];
+const ORDER_V6: readonly Family[] = ['ipv6'];
+const ORDER_V4_V6: readonly Family[] = ['ipv4', 'ipv6'];
+const ORDER_V6_V4: readonly Family[] = ['ipv6', 'ipv4'];
 
 function groupKey(sk: string, bk: string): string {
   return `${sk}\n${bk}`;
@@ -151,7 +226,7 @@ export class Allocator {
   usersOf(ip: string): string[] {
     const p = parseIP(ip);
     const st = p === null ? undefined : this.addresses.get(p.text);
-    return st === undefined ? [] : [...st.users.keys()].sort();
+    return st === undefined ? [] : st.userKeys().sort();
   }
 
   usage(): PoolUsage[] {
@@ -218,7 +293,7 @@ export class Allocator {
   release(key: string): boolean {
     const s = this.services.get(key);
     if (s === undefined) return false;
-    for (const ip of s.ips) this.removeUse(key, ip, s);
+    for (const ip of s.ips) this.removeUse(key, ip);
     this.services.delete(key);
     return true;
   }
@@ -368,9 +443,8 @@ export class Allocator {
     if (!ports.ok) return ports;
     const requested = requestedIPs(svc, family.value);
     if (!requested.ok) return requested;
-    let order: Family[];
-    if (family.value !== 'dual') order = [family.value];
-    else order = svc.ipFamilies?.[0] === 'IPv6' ? ['ipv6', 'ipv4'] : ['ipv4', 'ipv6'];
+    const order =
+      family.value === 'ipv4' ? ORDER_V4 : family.value === 'ipv6' ? ORDER_V6 : svc.ipFamilies?.[0] === 'IPv6' ? ORDER_V6_V4 : ORDER_V4_V6;
     return {
       ok: true,
       value: {
@@ -424,7 +498,7 @@ export class Allocator {
     if (st === undefined) return null;
     const mismatch = sameKeys(st, d.sharingKey, d.backendKey);
     if (mismatch !== null) {
-      const others = [...st.users.keys()].filter((k) => k !== d.key).sort();
+      const others = st.userKeys().filter((k) => k !== d.key).sort();
       // The sole user of an address may change its own sharing key in place.
       if (others.length > 0) {
         return fail(
@@ -434,7 +508,7 @@ export class Allocator {
       }
     }
     for (const p of d.ports) {
-      const owner = st.portOwner.get(p);
+      const owner = st.ownerOf(p);
       if (owner !== undefined && owner !== d.key) {
         return fail('sharingConflict', `port ${p} is already in use on "${ip.text}" by ${owner}`);
       }
@@ -488,7 +562,7 @@ export class Allocator {
           if (freeIP !== null && compareDigits(cur, free) >= 0) break;
           const ip = fs.space.ipAt(cur)!;
           const st = this.addresses.get(ip.text)!;
-          if (d.ports.every((p) => !st.portOwner.has(p))) return ip;
+          if (d.ports.every((p) => st.ownerOf(p) === undefined)) return ip;
           more = incrementDigits(cur) && g.members.nextPresent(cur, cur);
         }
       }
@@ -511,7 +585,7 @@ export class Allocator {
       let st = this.addresses.get(ip.text);
       let group: Group | undefined;
       if (st === undefined) {
-        st = { ip, pool, sharingKey: sk, backendKey: bk, users: new Map(), portOwner: new Map() };
+        st = new AddressState(ip, pool, sk, bk);
         this.addresses.set(ip.text, st);
         fs.space.digitsOf(ip, fs.a);
         fs.used.add(fs.a);
@@ -527,33 +601,27 @@ export class Allocator {
       } else if (sk !== '') {
         group = fs.groups.get(groupKey(sk, bk));
       }
-      st.users.set(key, ports);
-      for (const p of ports) {
-        if (st.portOwner.has(p)) continue;
-        st.portOwner.set(p, key);
-        if (group !== undefined) group.portUse.set(p, (group.portUse.get(p) ?? 0) + 1);
-      }
+      const taken = st.add(key, ports);
+      if (group !== undefined) for (const p of taken) group.portUse.set(p, (group.portUse.get(p) ?? 0) + 1);
     }
     this.services.set(key, s);
   }
 
-  private removeUse(key: string, ip: ParsedIP, s: ServiceState): void {
+  private removeUse(key: string, ip: ParsedIP): void {
     const st = this.addresses.get(ip.text);
     if (st === undefined) return;
     const fs = st.pool[ip.family]!;
     const gk = st.sharingKey === '' ? null : groupKey(st.sharingKey, st.backendKey);
     const group = gk === null ? undefined : fs.groups.get(gk);
-    st.users.delete(key);
-    for (const p of s.ports) {
-      if (st.portOwner.get(p) !== key) continue;
-      st.portOwner.delete(p);
-      if (group !== undefined) {
+    const freed = st.remove(key);
+    if (group !== undefined) {
+      for (const p of freed) {
         const n = (group.portUse.get(p) ?? 1) - 1;
         if (n === 0) group.portUse.delete(p);
         else group.portUse.set(p, n);
       }
     }
-    if (st.users.size > 0) return;
+    if (st.userCount > 0) return;
     this.addresses.delete(ip.text);
     fs.space.digitsOf(ip, fs.a);
     fs.used.delete(fs.a);

@@ -1,0 +1,90 @@
+// Allocator benchmarks. Every case measures ONE operation per call, so ns/op is the cost of one allocation:
+// the fill cases walk a pool from empty to full (a fresh allocator replaces the full one, amortized), the
+// churn case works at 65,536 held addresses. MetalLB scans from the pool start, so its cost grows with the
+// number held; ingot's must not.
+import type { Register } from './run.js';
+import { Allocator } from '../src/allocator/allocator.js';
+import type { PoolSpec, ServiceInput } from '../src/allocator/types.js';
+
+function pool(name: string, cidrs: string[], extra: Partial<PoolSpec> = {}): PoolSpec {
+  return { name, cidrs, autoAssign: true, avoidBuggyIPs: false, protocol: 'bgp', ...extra };
+}
+
+function services(n: number, make: (i: number) => Partial<ServiceInput> = () => ({})): ServiceInput[] {
+  return Array.from({ length: n }, (_, i) => ({
+    key: `bench/svc-${i}`,
+    type: 'LoadBalancer',
+    ports: [{ protocol: 'TCP', port: 80 }],
+    ...make(i),
+  }));
+}
+
+/** Cycles through `svcs`, allocating each once into a fresh allocator per round. */
+function filler(pools: PoolSpec[], svcs: ServiceInput[]): () => unknown {
+  let a = new Allocator(pools);
+  let i = 0;
+  return () => {
+    if (i === svcs.length) {
+      a = new Allocator(pools);
+      i = 0;
+    }
+    const r = a.allocate(svcs[i++]!);
+    if (!r.ok) throw new Error(`bench allocation failed: ${r.message}`);
+    return r;
+  };
+}
+
+export function register(bench: Register): void {
+  const slash16 = [pool('p', ['10.0.0.0/16'])];
+  const fill16 = services(65_536);
+  // Sanity: the last of the 65,536 gets the last address, so the case really fills the /16.
+  {
+    const a = new Allocator(slash16);
+    let last: unknown;
+    for (const s of fill16) last = a.allocate(s);
+    const want = { ok: true, ips: ['10.0.255.255'], pool: 'p' };
+    if (JSON.stringify(last) !== JSON.stringify(want)) throw new Error(`fill sanity: ${JSON.stringify(last)}`);
+  }
+  bench('alloc.v4.slash16.fill', filler(slash16, fill16));
+
+  // At 65,536 held: free one address (pseudo-random order), allocate it again. ns/op = release + allocate.
+  {
+    const a = new Allocator(slash16);
+    for (const s of fill16) a.allocate(s);
+    let j = 0;
+    bench('alloc.v4.slash16.churn_at_65536', () => {
+      j = (j + 40_503) & 0xffff; // odd step: visits every Service
+      const s = fill16[j]!;
+      a.release(s.key);
+      const r = a.allocate(s);
+      if (!r.ok) throw new Error(r.message);
+      return r;
+    });
+  }
+
+  // avoid-buggy-ips changes the ordinal mapping; it must not change the cost.
+  bench('alloc.v4.slash16.avoidbuggy.fill', filler([pool('p', ['10.0.0.0/16'], { avoidBuggyIPs: true })], services(65_024)));
+
+  // 10,000 Services over 20 pools of /23: odd ones auto-assign (pools 0-9, config order, so the walk passes
+  // full pools), even ones name one of pools 10-19 (auto-assign off) round robin.
+  const twenty = Array.from({ length: 20 }, (_, i) => pool(`pool-${i}`, [`10.${i}.0.0/23`], { autoAssign: i < 10 }));
+  bench(
+    'alloc.10000svc.20pools',
+    filler(
+      twenty,
+      services(10_000, (i) => (i % 2 === 0 ? { annotations: { 'metallb.universe.tf/address-pool': `pool-${10 + ((i / 2) % 10)}` } } : {})),
+    ),
+  );
+
+  // IPv6 goes through bigint ordinals: slower, still independent of how many are held.
+  bench('alloc.v6.slash64.fill', filler([pool('v6', ['2001:db8::/64'])], services(65_536, () => ({ ipFamilies: ['IPv6'] }))));
+
+  // Sharing: every Service carries the same key and a distinct port, so each one lands on 10.0.0.0.
+  bench(
+    'alloc.v4.shared.fill',
+    filler(
+      [pool('p', ['10.0.0.0/24'])],
+      services(4096, (i) => ({ ports: [{ protocol: 'TCP', port: 1 + i }], annotations: { 'metallb.universe.tf/allow-shared-ip': 'k' } })),
+    ),
+  );
+}
