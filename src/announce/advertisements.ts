@@ -6,8 +6,11 @@
 // node, and every run, sends the same thing.
 import { parseIP, makePrefix } from '../config/index.js';
 import type { Config, LargeCommunity, Pool } from '../config/index.js';
+import type { Route } from '../bgp/adj-rib-out.js';
+import type { LargeCommunity as WireLargeCommunity } from '../bgp/types.js';
 
-export interface Advertisement {
+/** A BGP route (the Adj-RIB-Out's `Route`) plus the Services behind it. */
+export interface Advertisement extends Route {
   /** Canonical prefix text, e.g. "10.1.0.1/32" or "2001:db8::1/128": the Adj-RIB-Out key. */
   readonly prefix: string;
   readonly family: 4 | 6;
@@ -19,8 +22,8 @@ export interface Advertisement {
   readonly localPref: number;
   /** RFC 1997 communities, ascending. */
   readonly communities: readonly number[];
-  /** RFC 8092 large communities, ascending. */
-  readonly largeCommunities: readonly LargeCommunity[];
+  /** RFC 8092 large communities, ascending, in the codec's shape. */
+  readonly largeCommunities: readonly WireLargeCommunity[];
   /** Services ("ns/name") that produced this prefix, sorted: what /status and logs explain. */
   readonly services: readonly string[];
 }
@@ -103,9 +106,9 @@ function finish(d: Draft): Advertisement {
       v >>= 8n;
     }
   }
-  const large = [...d.large.values()].sort(
-    (a, b) => a.globalAdministrator - b.globalAdministrator || a.localData1 - b.localData1 || a.localData2 - b.localData2,
-  );
+  const large = [...d.large.values()]
+    .sort((a, b) => a.globalAdministrator - b.globalAdministrator || a.localData1 - b.localData1 || a.localData2 - b.localData2)
+    .map((l) => ({ globalAdmin: l.globalAdministrator, localData1: l.localData1, localData2: l.localData2 }));
   return {
     prefix: d.prefix,
     family: d.family,

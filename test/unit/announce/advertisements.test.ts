@@ -74,7 +74,7 @@ test('each advertisement of the pool gives its own prefix, masked to aggregation
       ['10.3.0.77/32', 100, [((64500 << 16) >>> 0) + 100]],
     ],
   );
-  assert.deepEqual(ads[1]?.largeCommunities, [{ globalAdministrator: 64500, localData1: 1, localData2: 2 }]);
+  assert.deepEqual(ads[1]?.largeCommunities, [{ globalAdmin: 64500, localData1: 1, localData2: 2 }]);
 });
 
 test('the same prefix from many Services is sent once, merged deterministically', () => {
