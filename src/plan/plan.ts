@@ -1,0 +1,101 @@
+// `ingot plan`'s pure core: what the controller would allocate for every Service of a cluster file, in the
+// deterministic order the CLI contract fixes, so every node (and every run) computes the same answer:
+//   1. LoadBalancer Services that carry status.loadBalancer.ingress IPs claim them first (MetalLB rebuilds
+//      its state the same way, §2.1), ordered by (creationTimestamp, namespace/name), so of two Services
+//      claiming one address the older keeps it;
+//   2. then every LoadBalancer Service still without addresses, in the same order, is allocated (pools in
+//      config order, lowest free address).
+// A Service whose status no longer fits (outside the pools, sharing conflict, different request) loses the
+// claim and is allocated in step 2, as convergeBalancer clears and re-allocates.
+import { Allocator } from '../allocator/allocator.js';
+import { poolsFromConfig } from '../allocator/from-config.js';
+import type { Config } from '../config/types.js';
+import { announceFor, type Announce } from './announce.js';
+import type { Cluster, ServiceObject } from './cluster.js';
+
+export interface ServicePlan {
+  readonly type: string;
+  readonly ips: readonly string[];
+  readonly pool: string | null;
+  readonly error: string | null;
+  readonly announce: Announce | null;
+}
+
+export interface Plan {
+  /** Keyed "namespace/name", keys in ascending order. */
+  readonly services: Readonly<Record<string, ServicePlan>>;
+}
+
+export interface PlanOptions {
+  readonly node?: string | null;
+}
+
+/** Go's zero time sorts first: an object without creationTimestamp counts as the oldest. */
+function timeOf(s: ServiceObject): number {
+  return s.creationTimestamp ? Date.parse(s.creationTimestamp) : Number.NEGATIVE_INFINITY;
+}
+
+function byKey(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The contract's processing order: (creationTimestamp, namespace/name). */
+export function processingOrder(services: readonly ServiceObject[]): ServiceObject[] {
+  return [...services].sort((a, b) => timeOf(a) - timeOf(b) || byKey(a.key, b.key));
+}
+
+export function planCluster(config: Config, cluster: Cluster, opts: PlanOptions = {}): Plan {
+  const allocator = new Allocator(poolsFromConfig(config));
+  const lbs = processingOrder(cluster.services.filter((s) => s.type === 'LoadBalancer'));
+  const outcome = new Map<string, { ips: readonly string[]; pool: string | null; error: string | null }>();
+  for (const svc of lbs) {
+    if ((svc.statusIPs ?? []).length === 0) continue;
+    const r = allocator.claimStatus(svc);
+    if (r.ok) outcome.set(svc.key, { ips: r.ips, pool: r.pool, error: null });
+  }
+  for (const svc of lbs) {
+    if (outcome.has(svc.key)) continue;
+    const r = allocator.allocate(svc);
+    outcome.set(svc.key, r.ok ? { ips: r.ips, pool: r.pool, error: null } : { ips: [], pool: null, error: r.message });
+  }
+  const services: Record<string, ServicePlan> = {};
+  for (const svc of [...cluster.services].sort((a, b) => byKey(a.key, b.key))) {
+    const o = outcome.get(svc.key) ?? { ips: [], pool: null, error: null };
+    services[svc.key] = {
+      type: svc.type,
+      ips: o.ips,
+      pool: o.pool,
+      error: o.error,
+      announce: announceFor({ config, cluster, service: svc, ips: o.ips, pool: o.pool, node: opts.node ?? null }),
+    };
+  }
+  return { services };
+}
+
+/** JSON per the CLI contract (more keys allowed: `type`). */
+export function planToJSON(plan: Plan): string {
+  return `${JSON.stringify(plan, null, 2)}\n`;
+}
+
+function announceText(a: Announce | null): string {
+  if (a === null) return '-';
+  if (a.nodes.length === 0) return a.reason === null ? 'none' : `none (${a.reason})`;
+  return `${a.protocol ?? '?'}: ${a.nodes.join(',')}`;
+}
+
+/** A table with aligned columns; empty cells print "-". */
+export function planToText(plan: Plan): string {
+  const header = ['SERVICE', 'TYPE', 'IPS', 'POOL', 'ANNOUNCE', 'ERROR'];
+  const rows = Object.entries(plan.services).map(([key, s]) => [
+    key,
+    s.type,
+    s.ips.length > 0 ? s.ips.join(',') : '-',
+    s.pool ?? '-',
+    announceText(s.announce),
+    s.error ?? '-',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  // The last column is not padded, so lines carry no trailing blanks.
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
