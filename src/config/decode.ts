@@ -33,11 +33,13 @@ export interface RawStruct {
 interface Ctx {
   readonly doc: Document;
   readonly lines: LineCounter;
+  /** Added to line numbers, so errors inside a ConfigMap's data.config point at the manifest's lines. */
+  readonly lineOffset: number;
 }
 
 function lineOf(ctx: Ctx, node: Node | null | undefined): number {
   const pos = node?.range?.[0];
-  return pos === undefined ? 1 : ctx.lines.linePos(pos).line;
+  return (pos === undefined ? 1 : ctx.lines.linePos(pos).line) + ctx.lineOffset;
 }
 
 function fail(ctx: Ctx, node: Node | null | undefined, msg: string): never {
@@ -261,8 +263,8 @@ export const CONFIG_SPEC: StructSpec = {
 };
 
 /** Decodes a parsed document's root against CONFIG_SPEC; throws DecodeError. */
-export function decodeConfigDocument(doc: Document, lines: LineCounter): RawStruct {
-  const ctx: Ctx = { doc, lines };
+export function decodeConfigDocument(doc: Document, lines: LineCounter, lineOffset = 0): RawStruct {
+  const ctx: Ctx = { doc, lines, lineOffset };
   const root = deref(ctx, doc.contents);
   if (root !== null && !isNullNode(root) && !isMap(root)) fail(ctx, root, `cannot unmarshal ${tagOf(root)} into config`);
   return decodeStruct(ctx, root, CONFIG_SPEC, 'config');

@@ -114,6 +114,8 @@ function parsePeer(raw: RawStruct): Peer {
   if (holdText !== '') {
     holdTime = durationSeconds(holdText, 'hold time');
     if (holdTime !== 0 && holdTime < 3) err(`invalid hold time ${q(holdText)}: must be 0 or >=3s`);
+    // RFC 4271 §4.2: Hold Time is a 16-bit field. MetalLB does not check and overflows it; ingot refuses.
+    if (holdTime > 65535) err(`invalid hold time ${q(holdText)}: must be at most 65535s`);
   }
 
   const kaText = str(raw, 'keepalive-time');
@@ -396,21 +398,26 @@ function buildConfig(root: RawStruct): Config {
 
 const YAML_OPTIONS = { version: '1.1', uniqueKeys: false, prettyErrors: false, merge: true } as const;
 
-function yamlErrorText(e: { message: string }, lines: LineCounter, pos?: readonly [number, number]): string {
-  const first = e.message.split('\n')[0]?.replace(/:$/, '') ?? e.message;
-  if (/ at line \d+/.test(first) || pos === undefined) return first;
-  return `line ${lines.linePos(pos[0]).line}: ${first}`;
+interface Source {
+  readonly docs: Document[];
+  readonly lines: LineCounter;
+  /** Line of the enclosing manifest just before this text starts (0 for a file's own text). */
+  readonly lineOffset: number;
 }
 
-function parseDocs(text: string): { docs: Document[]; lines: LineCounter } {
+/** Parses every YAML document; a syntax error becomes "line N: <what>" with N counted in the file. */
+function parseDocs(text: string, lineOffset: number): Source {
   const lines = new LineCounter();
   const parsed = parseAllDocuments(text, { ...YAML_OPTIONS, lineCounter: lines });
   const docs = Array.isArray(parsed) ? (parsed as Document[]) : [];
   for (const d of docs) {
     const e = d.errors[0];
-    if (e !== undefined) err(`could not parse config: ${yamlErrorText(e, lines, e.pos)}`);
+    if (e === undefined) continue;
+    // The yaml package appends its own "at line L, column C" (relative to `text`); ours is file-relative.
+    const what = (e.message.split('\n')[0] ?? e.message).replace(/:$/, '').replace(/ at line \d+, column \d+$/, '');
+    err(`could not parse config: line ${lines.linePos(e.pos[0]).line + lineOffset}: ${what}`);
   }
-  return { docs, lines };
+  return { docs: docs.filter((d) => d.contents !== null), lines, lineOffset };
 }
 
 function topLevelScalar(doc: Document, key: string): string | undefined {
@@ -425,8 +432,8 @@ function looksLikeManifest(doc: Document): boolean {
   return isMap(root) && (root.has('kind') || root.has('apiVersion'));
 }
 
-/** The embedded config text of a ConfigMap document, or an error. */
-function configMapData(doc: Document): string {
+/** The embedded config of a ConfigMap document, parsed, with line numbers still counted in the manifest. */
+function configMapSource(doc: Document, outer: Source): Source {
   const kind = topLevelScalar(doc, 'kind');
   if (kind !== 'ConfigMap') err(`could not parse config: manifest of kind ${q(kind ?? '')} is not a ConfigMap`);
   const root = doc.contents;
@@ -435,17 +442,18 @@ function configMapData(doc: Document): string {
   if (!isScalar(config) || typeof config.value !== 'string') {
     err('could not parse config: the ConfigMap has no data.config string (MetalLB reads its config from that key)');
   }
-  return config.value;
+  // A block scalar's content starts on the line after its indicator; other styles only get approximate lines.
+  const block = config.type === 'BLOCK_LITERAL' || config.type === 'BLOCK_FOLDED';
+  const at = outer.lines.linePos(config.range?.[0] ?? 0).line + outer.lineOffset;
+  return parseDocs(config.value, block ? at : at - 1);
 }
 
-function parseRawConfig(text: string): Config {
-  const { docs, lines } = parseDocs(text);
-  const nonEmpty = docs.filter((d) => d.contents !== null);
-  if (nonEmpty.length === 0) return { peers: [], pools: [], bfdProfiles: [] };
-  if (nonEmpty.length > 1) err('could not parse config: expected one YAML document, found several');
+function buildFromSource(src: Source): Config {
+  if (src.docs.length === 0) return { peers: [], pools: [], bfdProfiles: [] };
+  if (src.docs.length > 1) err('could not parse config: expected one YAML document, found several');
   let root: RawStruct;
   try {
-    root = decodeConfigDocument(nonEmpty[0] as Document, lines);
+    root = decodeConfigDocument(src.docs[0] as Document, src.lines, src.lineOffset);
   } catch (e) {
     if (e instanceof DecodeError) err(`could not parse config: ${e.message}`);
     throw e;
@@ -454,17 +462,16 @@ function parseRawConfig(text: string): Config {
 }
 
 function parseAny(text: string): Config {
-  const { docs } = parseDocs(text);
-  const nonEmpty = docs.filter((d) => d.contents !== null);
-  const manifests = nonEmpty.filter(looksLikeManifest);
-  if (manifests.length === 0) return parseRawConfig(text);
-  if (nonEmpty.length === 1) return parseRawConfig(configMapData(manifests[0] as Document));
+  const src = parseDocs(text, 0);
+  const manifests = src.docs.filter(looksLikeManifest);
+  if (manifests.length === 0) return buildFromSource(src);
+  if (src.docs.length === 1) return buildFromSource(configMapSource(manifests[0] as Document, src));
   // A multi-document manifest file (e.g. Namespace + ConfigMap): use the one ConfigMap in it.
   const cms = manifests.filter((d) => topLevelScalar(d, 'kind') === 'ConfigMap');
   if (cms.length !== 1) {
-    err(`could not parse config: expected exactly one ConfigMap among ${nonEmpty.length} YAML documents, found ${cms.length}`);
+    err(`could not parse config: expected exactly one ConfigMap among ${src.docs.length} YAML documents, found ${cms.length}`);
   }
-  return parseRawConfig(configMapData(cms[0] as Document));
+  return buildFromSource(configMapSource(cms[0] as Document, src));
 }
 
 /**

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { IPv4, IPv4CidrRange, IPv6, IPv6CidrRange } from 'ip-num';
-import { formatIP, makePrefix, parseCIDR, parseGoDuration, parseIP, summarizeRange } from '../../../src/config/index.js';
+import { formatIP, makePrefix, parseAddressEntry, parseCIDR, parseGoDuration, parseIP, summarizeRange } from '../../../src/config/index.js';
 import type { IPFamily } from '../../../src/config/index.js';
 
 describe('parseIP (Go net.ParseIP)', () => {
@@ -133,6 +133,23 @@ describe('summarizeRange (minimal CIDR cover)', () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+
+  test('property: a written range "a - b" parses to the cover of [a, b], in either spacing', () => {
+    fc.assert(
+      fc.property(rangeArb, fc.constantFrom('-', ' - ', '  -\t'), ([family, a, b], dash) => {
+        const [start, end] = a <= b ? [a, b] : [b, a];
+        fc.pre(family === 4 || (start >> 32n !== 0xffffn && end >> 32n !== 0xffffn));
+        const r = parseAddressEntry(`${formatIP(family, start)}${dash}${formatIP(family, end)}`);
+        assert.ok(r.ok);
+        assert.deepEqual(r.prefixes, summarizeRange(family, start, end));
+        if (start !== end) {
+          const rev = parseAddressEntry(`${formatIP(family, end)}${dash}${formatIP(family, start)}`);
+          assert.ok(!rev.ok && rev.error.includes('is after the end IP'));
+        }
+      }),
+      { numRuns: 200 },
     );
   });
 

@@ -117,6 +117,12 @@ describe('documents and manifests', () => {
     const text = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: config}\ndata:\n  config: |\n    address-pools:\n    - name: p\n      protocol: bgp\n      addresses: [10.0.0.1]\n`;
     assert.equal(bad(text), 'parsing address pool #1: invalid CIDR "10.0.0.1" in pool "p": invalid CIDR "10.0.0.1"');
   });
+  test('line numbers inside data.config count lines of the manifest file', () => {
+    const head = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: config\ndata:\n  config: |\n';
+    assert.equal(bad(`${head}    peers:\n    - my-asn: "1"\n`), 'could not parse config: line 8: cannot unmarshal !!str "1" into uint32 (my-asn of peer #1)');
+    assert.equal(bad(`${head}    peers:\n    - bogus: 1\n`), 'could not parse config: line 8: field bogus not found in peer #1');
+    assert.match(bad(`${head}    peers: [\n`), /^could not parse config: line 8: Flow sequence/);
+  });
   test('a ConfigMap with an empty config string is an empty config', () => {
     assert.deepEqual(ok('apiVersion: v1\nkind: ConfigMap\ndata:\n  config: ""\n'), { peers: [], pools: [], bfdProfiles: [] });
   });
