@@ -90,47 +90,47 @@ export function decodeAttribute(b: Uint8Array, p: number, v: number, ve: number,
   // RFC 7606 §3(c): only the Optional and Transitive bits are checked.
   if ((flags & (O | TR)) !== required) return attrError(UpdateSubcode.AttributeFlagsError, code, b, p, ve, `flags 0x${flags.toString(16)}`);
   switch (code) {
-    case T.Origin: {
+    case 1: { // Origin
       if (len !== 1) return attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`);
       const o = b[v]!;
       if (o > Origin.Incomplete) return attrError(UpdateSubcode.InvalidOriginAttribute, code, b, p, ve, `value ${o}`);
       return flags === TR ? ORIGINS[o]! : { kind: 'origin', flags, origin: o };
     }
-    case T.AsPath: {
+    case 2: { // AsPath
       const segments = decodeSegments(b, v, ve, ctx.as4 ? 4 : 2, true);
       if (segments === null) return BgpError.update(UpdateSubcode.MalformedAsPath, 'treat-as-withdraw', 'malformed AS_PATH');
       return { kind: 'as-path', flags, segments };
     }
-    case T.NextHop:
+    case 3: // NextHop
       if (len !== 4) return attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`);
       return { kind: 'next-hop', flags, nextHop: asn32(b, v) };
-    case T.MultiExitDisc:
+    case 4: // MultiExitDisc
       if (len !== 4) return attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`);
       return { kind: 'med', flags, med: asn32(b, v) };
-    case T.LocalPref:
+    case 5: // LocalPref
       if (len !== 4) return attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`);
       return { kind: 'local-pref', flags, localPref: asn32(b, v) };
-    case T.AtomicAggregate:
+    case 6: // AtomicAggregate
       if (len !== 0) return attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`);
       return { kind: 'atomic-aggregate', flags };
-    case T.Aggregator:
+    case 7: // Aggregator
       if (ctx.as4 ? len !== 8 : len !== 6) return attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`);
       return ctx.as4
         ? { kind: 'aggregator', flags, asn: asn32(b, v), address: asn32(b, v + 4) }
         : { kind: 'aggregator', flags, asn: (b[v]! << 8) | b[v + 1]!, address: asn32(b, v + 2) };
-    case T.Communities: {
+    case 8: { // Communities
       if (len === 0 || len % 4 !== 0) return attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`);
       const communities: number[] = new Array(len >>> 2);
       for (let i = 0, q = v; q < ve; i++, q += 4) communities[i] = asn32(b, q);
       return { kind: 'communities', flags, communities };
     }
-    case T.OriginatorId:
+    case 9: // OriginatorId
       if (len !== 4) return attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`);
       return { kind: 'unknown', code, flags, value: b.subarray(v, ve) };
-    case T.ClusterList:
+    case 10: // ClusterList
       if (len === 0 || len % 4 !== 0) return attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`);
       return { kind: 'unknown', code, flags, value: b.subarray(v, ve) };
-    case T.MpReachNlri: {
+    case 14: { // MpReachNlri
       if (len < 5) return attrError(UpdateSubcode.OptionalAttributeError, code, b, p, ve, `length ${len}`);
       const afi = (b[v]! << 8) | b[v + 1]!;
       const safi = b[v + 2]!;
@@ -148,7 +148,7 @@ export function decodeAttribute(b: Uint8Array, p: number, v: number, ve: number,
       if (n < 0) return attrError(UpdateSubcode.OptionalAttributeError, code, b, p, ve, 'malformed NLRI');
       return { kind: 'mp-reach', flags, afi, safi, nextHop: b.subarray(v + 4, v + 4 + nhl), nlri: prefixListOf(afi, b, ns, ve, n) };
     }
-    case T.MpUnreachNlri: {
+    case 15: { // MpUnreachNlri
       if (len < 3) return attrError(UpdateSubcode.OptionalAttributeError, code, b, p, ve, `length ${len}`);
       const afi = (b[v]! << 8) | b[v + 1]!;
       const safi = b[v + 2]!;
@@ -159,18 +159,18 @@ export function decodeAttribute(b: Uint8Array, p: number, v: number, ve: number,
       if (n < 0) return attrError(UpdateSubcode.OptionalAttributeError, code, b, p, ve, 'malformed withdrawn routes');
       return { kind: 'mp-unreach', flags, afi, safi, withdrawn: prefixListOf(afi, b, v + 3, ve, n) };
     }
-    case T.ExtendedCommunities:
+    case 16: // ExtendedCommunities
       if (len === 0 || len % 8 !== 0) return attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`);
       return { kind: 'extended-communities', flags, value: b.subarray(v, ve) };
-    case T.As4Path: {
+    case 17: { // As4Path
       const segments = decodeSegments(b, v, ve, 4, false);
       if (segments === null) return BgpError.update(UpdateSubcode.MalformedAsPath, 'attribute-discard', 'malformed AS4_PATH');
       return { kind: 'as4-path', flags, segments };
     }
-    case T.As4Aggregator:
+    case 18: // As4Aggregator
       if (len !== 8) return attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`);
       return { kind: 'as4-aggregator', flags, asn: asn32(b, v), address: asn32(b, v + 4) };
-    case T.LargeCommunities: {
+    case 32: { // LargeCommunities
       if (len === 0 || len % 12 !== 0) return attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`);
       const communities: LargeCommunity[] = [];
       for (let q = v; q < ve; q += 12) {

@@ -26,23 +26,23 @@ export function decodeCapability(b: Uint8Array, p: number, end: number): Capabil
   const ve = v + len;
   if (ve > end) throw malformed(code, b, p, end, 'value overruns its parameter');
   switch (code) {
-    case CapabilityCode.MultiProtocol:
+    case 1: // MultiProtocol
       if (len !== 4) throw malformed(code, b, p, ve, `length ${len} is not 4`);
       // b[v+2] is reserved (RFC 4760 §8): ignored, written back as 0.
       return { kind: 'multiprotocol', code, afi: (b[v]! << 8) | b[v + 1]!, safi: b[v + 3]! };
-    case CapabilityCode.RouteRefresh:
+    case 2: // RouteRefresh
       if (len !== 0) throw malformed(code, b, p, ve, `length ${len} is not 0`);
       return ROUTE_REFRESH;
-    case CapabilityCode.ExtendedMessage:
+    case 6: // ExtendedMessage
       if (len !== 0) throw malformed(code, b, p, ve, `length ${len} is not 0`);
       return EXTENDED_MESSAGE;
-    case CapabilityCode.EnhancedRouteRefresh:
+    case 70: // EnhancedRouteRefresh
       if (len !== 0) throw malformed(code, b, p, ve, `length ${len} is not 0`);
       return ENHANCED_ROUTE_REFRESH;
-    case CapabilityCode.FourOctetAs:
+    case 65: // FourOctetAs
       if (len !== 4) throw malformed(code, b, p, ve, `length ${len} is not 4`);
       return { kind: 'four-octet-as', code, asn: ((b[v]! << 24) | (b[v + 1]! << 16) | (b[v + 2]! << 8) | b[v + 3]!) >>> 0 };
-    case CapabilityCode.GracefulRestart: {
+    case 64: { // GracefulRestart
       if (len < 2 || (len - 2) % 4 !== 0) throw malformed(code, b, p, ve, `length ${len} is not 2 + 4n`);
       const families: GracefulRestartFamily[] = [];
       for (let q = v + 2; q < ve; q += 4) {
@@ -50,7 +50,7 @@ export function decodeCapability(b: Uint8Array, p: number, end: number): Capabil
       }
       return { kind: 'graceful-restart', code, flags: b[v]! >>> 4, restartTime: ((b[v]! & 0x0f) << 8) | b[v + 1]!, families };
     }
-    case CapabilityCode.AddPath: {
+    case 69: { // AddPath
       if (len === 0 || len % 4 !== 0) throw malformed(code, b, p, ve, `length ${len} is not 4n`);
       const families: AddPathFamily[] = [];
       for (let q = v; q < ve; q += 4) {
@@ -60,7 +60,7 @@ export function decodeCapability(b: Uint8Array, p: number, end: number): Capabil
       }
       return { kind: 'add-path', code, families };
     }
-    case CapabilityCode.Fqdn: {
+    case 73: { // Fqdn
       // draft-walton-bgp-hostname-capability: hostname length, hostname, domain length, domain.
       if (len < 2) throw malformed(code, b, p, ve, `length ${len} is below 2`);
       const hl = b[v]!;

@@ -45,7 +45,7 @@ export function decodeOpen(b: Uint8Array): OpenMessage {
     const v = p + hdr;
     const ve = v + len;
     if (ve > end) throw BgpError.open(OpenSubcode.Unspecific, 'optional parameter overruns the message');
-    if (type === OptionalParameterType.Capabilities) {
+    if (type === 2 /* OptionalParameterType.Capabilities */) {
       let n = 0;
       for (let q = v; q < ve; q += 2 + b[q + 1]!) {
         capabilities.push(decodeCapability(b, q, ve));
@@ -69,7 +69,7 @@ export function decodeOpen(b: Uint8Array): OpenMessage {
     parameters,
   };
   // Only record the layout when the default would not reproduce it.
-  if (!sameLayout(layout, defaultLayout(capabilities.length, parameters.length))) msg.parameterLayout = layout;
+  if (!isDefaultLayout(layout, capabilities.length)) msg.parameterLayout = layout;
   if (extended) msg.extendedParameters = true;
   return msg;
 }
@@ -120,8 +120,15 @@ function defaultLayout(caps: number, params: number): number[] {
   return l;
 }
 
-function sameLayout(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+/** Whether `layout` is what defaultLayout would give (checked without building it: OPEN decode is hot). */
+function isDefaultLayout(layout: readonly number[], caps: number): boolean {
+  let i = 0;
+  if (caps > 0) {
+    if (layout[0] !== caps) return false;
+    i = 1;
+  }
+  for (; i < layout.length; i++) if (layout[i] !== -1) return false;
+  return true;
 }
 
 /** Writes the optional parameters; returns the end, or -1 when one is too long for 1-octet lengths. */
