@@ -66,7 +66,9 @@ const OPERATORS = new Set(['In', 'NotIn', 'Exists', 'DoesNotExist']);
 export function parseNodeSelector(raw: RawNodeSelector): { ok: true; selector: NodeSelector } | { ok: false; error: string } {
   try {
     const matchLabels: Record<string, string> = {};
-    for (const [k, v] of raw.matchLabels) {
+    // Sorted by key (as Kubernetes prints selectors) so output and duplicate-peer checks ignore file order.
+    const sorted = [...raw.matchLabels].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const [k, v] of sorted) {
       checkKey(k);
       checkValue(v);
       matchLabels[k] = v;

@@ -152,6 +152,11 @@ describe('peer duplicates and BFD references', () => {
     const c = ok(`${peer('')}- my-asn: 64500\n  peer-asn: 64501\n  peer-address: 10.0.0.1\n  hold-time: 60s\n`);
     assert.equal(c.peers.length, 2);
   });
+  test('match-labels order does not make peers different', () => {
+    const a = peer('  node-selectors:\n  - match-labels: {a: "1", b: "2"}\n');
+    const b = '- my-asn: 64500\n  peer-asn: 64501\n  peer-address: 10.0.0.1\n  node-selectors:\n  - match-labels: {b: "2", a: "1"}\n';
+    assert.equal(bad(a + b), 'peer #2 already exists');
+  });
   test('a peer may reference a profile defined in the same config', () => {
     const c = ok(`bfd-profiles:\n- name: fast\n${peer('  bfd-profile: fast\n')}`);
     assert.equal(c.peers[0]?.bfdProfile, 'fast');
