@@ -76,9 +76,11 @@ function attrError(subcode: UpdateSubcode, code: number, b: Uint8Array, p: numbe
  * opaque attributes are views into `b`.
  */
 export function decodeAttribute(b: Uint8Array, p: number, v: number, ve: number, ctx: CodecContext): PathAttribute | BgpError {
-  const flags = b[p]! & 0xf0; // low four bits are unused and ignored on receipt (RFC 4271 §4.3)
-  const code = b[p + 1]!;
   const len = ve - v;
+  // The low four bits are unused and ignored on receipt (RFC 4271 §4.3). ExtendedLength is kept only where it
+  // says something the length does not (a short value sent with a 2-octet length), so it round-trips.
+  const flags = b[p]! & (len > 255 ? 0xe0 : 0xf0);
+  const code = b[p + 1]!;
   const required = REQUIRED_FLAGS[code]!;
   if (required === 0) {
     // RFC 4271 §6.3: an unrecognised well-known attribute is an error; unknown optional ones are kept.

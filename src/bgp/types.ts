@@ -155,7 +155,8 @@ export interface LargeCommunity {
 /**
  * Path attributes, discriminated on `kind`. `flags` is the Attribute Flags octet: the encoder writes the
  * Optional/Transitive/Partial bits as given (`attribute()` in attributes.ts fills in the RFC values) and
- * uses the 2-octet length whenever the ExtendedLength bit is set or the value exceeds 255 octets.
+ * uses the 2-octet length whenever the ExtendedLength bit is set or the value exceeds 255 octets. Decoded
+ * attributes carry ExtendedLength only when the value is ≤ 255 octets (the one case the bit adds information).
  */
 export type PathAttribute =
   | { readonly kind: 'origin'; readonly flags: number; readonly origin: Origin }
