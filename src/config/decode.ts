@@ -201,7 +201,7 @@ function decodeStruct(ctx: Ctx, node: Node | null, spec: StructSpec, where: stri
         fields.set(key, decodeStringList(ctx, v, fieldWhere));
         break;
       case 'stringMap':
-        fields.set(key, decodeStringMap(ctx, v, key));
+        fields.set(key, decodeStringMap(ctx, v, where === 'config' ? key : fieldWhere));
         break;
     }
   }

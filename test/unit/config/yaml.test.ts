@@ -69,8 +69,8 @@ describe('strictness', () => {
     ['duplicate key in a pool', 'address-pools:\n- name: p\n  name: q\n', 'could not parse config: line 3: field name already set in address pool #1'],
     ['duplicate top-level key', 'peers: []\npeers: []\n', 'could not parse config: line 2: field peers already set in config'],
     ['duplicate key in a string map', 'bgp-communities:\n  a: 1:1\n  a: 1:2\n', 'could not parse config: line 3: key "a" already set in bgp-communities'],
-    ['duplicate match-labels key', peer('  node-selectors:\n  - match-labels:\n      a: b\n      a: c\n'), 'could not parse config: line 8: key "a" already set in match-labels'],
-    ['invalid label selector shape (map value)', peer('  node-selectors:\n  - match-labels:\n      foo:\n        bar: baz\n'), 'could not parse config: line 8: cannot unmarshal !!map mapping into string (foo in match-labels)'],
+    ['duplicate match-labels key', peer('  node-selectors:\n  - match-labels:\n      a: b\n      a: c\n'), 'could not parse config: line 8: key "a" already set in match-labels of node selector #1 of peer #1'],
+    ['invalid label selector shape (map value)', peer('  node-selectors:\n  - match-labels:\n      foo:\n        bar: baz\n'), 'could not parse config: line 8: cannot unmarshal !!map mapping into string (foo in match-labels of node selector #1 of peer #1)'],
   ];
   for (const [name, text, want] of cases) test(name, () => assert.equal(bad(text), want));
 
