@@ -134,6 +134,8 @@ export class BgpSession extends EventEmitter<SessionEvents> {
   private other: Conn | undefined;
   private running = false;
   private readonly closingSockets = new Set<net.Socket>();
+  /** The last non-protocol exception caught while handling received data (for /status and logs). */
+  internalError: unknown = undefined;
   /** Connection attempts made (dials), for tests and /status. */
   dials = 0;
   /** Messages sent and received, by RFC 4271 message type number (for /status and tests). */
@@ -499,8 +501,14 @@ export class BgpSession extends EventEmitter<SessionEvents> {
         this.onMessage(c, msg);
       });
     } catch (e) {
-      if (!(e instanceof BgpError)) throw e;
-      if (c.socket !== undefined && !c.closing) this.feed(c, { type: 'BGPHeaderErr', error: e });
+      if (c.socket === undefined || c.closing) return;
+      if (e instanceof BgpError) this.feed(c, { type: 'BGPHeaderErr', error: e });
+      else {
+        // Not a protocol error (a bug, or an exception from an 'update' listener): one peer's bytes must not
+        // take the whole speaker down. Reset this session with a plain Cease and remember why.
+        this.internalError = e;
+        this.feed(c, { type: 'AutomaticStop', subcode: CeaseSubcode.Unspecific });
+      }
     }
   }
 

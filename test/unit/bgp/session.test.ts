@@ -266,6 +266,65 @@ describe('BgpSession over loopback', () => {
     await a.stop();
   });
 
+  it('RFC 7606: an UPDATE with a bad ORIGIN is treated as withdraw and the session stays up; ROUTE-REFRESH asks for a resend', async () => {
+    const clock = new FakeClock();
+    let peer: ReturnType<typeof rawPeer> | undefined;
+    let peerSocket: net.Socket | undefined;
+    const port = await listen((s) => {
+      peerSocket = s;
+      peer = rawPeer(s);
+    });
+    const a = session(options({ peerPort: port }), { clock });
+    const updates: [number, boolean][] = [];
+    let refreshes = 0;
+    a.on('update', (u, withdraw) => updates.push([u.nlri.count, withdraw]));
+    a.on('routeRefresh', () => refreshes++);
+    a.start();
+    await until(() => peer !== undefined && peer.messages.length >= 1, 'our OPEN');
+    peerSocket!.write(encodeMessage(buildOpen(options({ localAs: 64513, routerId: 0x0a000002 })), INITIAL_CONTEXT));
+    peerSocket!.write(encodeMessage(KEEPALIVE, INITIAL_CONTEXT));
+    await until(() => a.state === 'Established', 'Established');
+    // Written byte by byte from RFC 4271 §4.3, independent of the encoder. 4-octet AS_PATH: both sent
+    // the 4-octet AS capability.
+    const update = (origin: number) =>
+      new Uint8Array([
+        ...new Array(16).fill(0xff), 0, 48, 2, // header: length 48, UPDATE
+        0, 0, // no withdrawn routes
+        0, 20, // path attribute length
+        0x40, 1, 1, origin, // ORIGIN
+        0x40, 2, 6, 2, 1, 0, 0, 0xfc, 0x01, // AS_PATH: AS_SEQUENCE [64513]
+        0x40, 3, 4, 127, 0, 0, 2, // NEXT_HOP
+        32, 10, 0, 0, 1, // NLRI 10.0.0.1/32
+      ]);
+    peerSocket!.write(update(0));
+    peerSocket!.write(update(7));
+    peerSocket!.write(new Uint8Array([...new Array(16).fill(0xff), 0, 23, 5, 0, 1, 0, 1])); // ROUTE-REFRESH IPv4 unicast
+    await until(() => updates.length === 2 && refreshes === 1, 'both UPDATEs and the ROUTE-REFRESH');
+    assert.deepEqual(updates, [
+      [1, false],
+      [1, true],
+    ]);
+    assert.equal(a.state, 'Established');
+    assert.equal(a.sent[MessageType.Notification], 0);
+    // A listener that throws resets this session with Cease instead of crashing the process.
+    a.on('update', () => {
+      throw new Error('listener bug');
+    });
+    peerSocket!.write(update(0));
+    await until(() => peer!.closed(), 'the reset');
+    assert.equal((a.internalError as Error).message, 'listener bug');
+    assert.equal((peer!.messages.at(-1) as NotificationMessage).code, NotificationCode.Cease);
+    await a.stop();
+  });
+
+  it('shutdown communication (RFC 9003) is length-prefixed and cut at 255 octets on a character boundary', () => {
+    assert.deepEqual([...shutdownCommunication('ok')], [2, 0x6f, 0x6b]);
+    const long = shutdownCommunication('é'.repeat(200)); // 400 octets of 2-octet characters
+    assert.equal(long[0], 254);
+    assert.equal(long.length, 255);
+    assert.equal(new TextDecoder('utf-8', { fatal: true }).decode(long.subarray(1)), 'é'.repeat(127));
+  });
+
   it('UPDATEs queue behind KEEPALIVEs and drain with back-pressure', async () => {
     const clock = new FakeClock();
     let peer: ReturnType<typeof rawPeer> | undefined;
