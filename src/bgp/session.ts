@@ -469,6 +469,7 @@ export class BgpSession extends EventEmitter<SessionEvents> {
     c.socket = socket;
     c.direction = direction;
     c.connected = connected;
+    c.closing = false;
     c.framer = new Framer();
     c.urgent = [];
     c.waitingDrain = false;

@@ -90,6 +90,9 @@ describe('BgpSession over loopback', () => {
     let bDown: LastError | undefined;
     b.on('down', (r) => (bDown = r));
     b.start();
+    // A passive session cycles its ConnectRetryTimer without dialling and still accepts afterwards.
+    clock.advance(65_000);
+    assert.equal(b.dials, 0);
     a.start();
     await until(() => a.state === 'Established' && b.state === 'Established', 'Established on both sides');
     assert.deepEqual(events.sort(), ['a up', 'b up']);
