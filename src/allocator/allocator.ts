@@ -2,7 +2,7 @@
 // them, and config reloads. Pure and synchronous; every outcome is a value. See README.md for the model.
 import type { ParsedIP } from './ip.js';
 import { parseIP } from './ip.js';
-import { OrdinalSet, compareDigits, incrementDigits, type Digits } from './ordinal-set.js';
+import { OrdinalMap, OrdinalSet, compareDigits, incrementDigits, type Digits } from './ordinal-set.js';
 import { buildSpaces, type AddressSpace, type V4Space } from './space.js';
 import {
   backendKey,
@@ -36,8 +36,8 @@ interface Group {
 
 interface FamilyState {
   readonly space: AddressSpace;
-  /** Ordinals with at least one user. */
-  readonly used: OrdinalSet;
+  /** Ordinals with at least one user, each with its users. */
+  readonly used: OrdinalMap<AddressState>;
   readonly groups: Map<string, Group>;
   // Scratch digit buffers, reused so the hot path allocates no arrays.
   readonly a: Digits;
@@ -64,7 +64,6 @@ class AddressState {
 
   constructor(
     readonly ip: ParsedIP,
-    readonly pool: PoolState,
     readonly sharingKey: string,
     readonly backendKey: string,
   ) {}
@@ -188,7 +187,7 @@ function buildPools(specs: readonly PoolSpec[]): PoolState[] {
         ? null
         : {
             space,
-            used: new OrdinalSet(space.depth),
+            used: new OrdinalMap<AddressState>(space.depth),
             groups: new Map(),
             a: new Uint8Array(space.depth),
             b: new Uint8Array(space.depth),
@@ -201,7 +200,6 @@ function buildPools(specs: readonly PoolSpec[]): PoolState[] {
 export class Allocator {
   private pools: PoolState[];
   private byName: Map<string, PoolState>;
-  private readonly addresses = new Map<string, AddressState>();
   private readonly services = new Map<string, ServiceState>();
 
   /** Throws TypeError only for a malformed PoolSpec (bad CIDR, duplicate name): pools come validated. */
@@ -225,7 +223,8 @@ export class Allocator {
   /** Service keys holding `ip`, ascending. */
   usersOf(ip: string): string[] {
     const p = parseIP(ip);
-    const st = p === null ? undefined : this.addresses.get(p.text);
+    const pool = p === null ? null : this.poolFor(this.pools, [p]);
+    const st = pool === null ? undefined : this.stateOf(pool, p!);
     return st === undefined ? [] : st.userKeys().sort();
   }
 
@@ -248,7 +247,7 @@ export class Allocator {
 
   /** True when nothing is held and every index is back to a bare root (used by the property tests). */
   isEmpty(): boolean {
-    if (this.services.size !== 0 || this.addresses.size !== 0) return false;
+    if (this.services.size !== 0) return false;
     return this.pools.every((p) =>
       [p.ipv4, p.ipv6].every((fs) => fs === null || (fs.used.isBare && fs.groups.size === 0)),
     );
@@ -281,9 +280,8 @@ export class Allocator {
     const old = [...this.services.entries()];
     this.pools = next;
     this.byName = new Map(next.map((p) => [p.spec.name, p]));
-    this.addresses.clear();
     this.services.clear();
-    for (const [key, s] of old) this.commit(key, s.ips, moved.get(key)!, s.ports, s.sharingKey, s.backendKey);
+    for (const [key, s] of old) this.commit(key, s.ips, moved.get(key)!, s.ports, s.sharingKey, s.backendKey, false);
     return { ok: true };
   }
 
@@ -293,7 +291,7 @@ export class Allocator {
   release(key: string): boolean {
     const s = this.services.get(key);
     if (s === undefined) return false;
-    for (const ip of s.ips) this.removeUse(key, ip);
+    for (const ip of s.ips) this.removeUse(key, ip, s.pool);
     this.services.delete(key);
     return true;
   }
@@ -492,9 +490,15 @@ export class Allocator {
     return fail('notInAnyPool', `${quoteList(lost.map((i) => i.text))} is not allowed in config${hint}`);
   }
 
+  private stateOf(pool: PoolState, ip: ParsedIP): AddressState | undefined {
+    const fs = pool[ip.family];
+    if (fs === null || !fs.space.digitsOf(ip, fs.a)) return undefined;
+    return fs.used.get(fs.a);
+  }
+
   /** MetalLB's checkSharing for one address, with the detail of the key mismatch kept in the message. */
-  private checkSharing(d: Derived, ip: ParsedIP): Failure | null {
-    const st = this.addresses.get(ip.text);
+  private checkSharing(d: Derived, ip: ParsedIP, pool: PoolState): Failure | null {
+    const st = this.stateOf(pool, ip);
     if (st === undefined) return null;
     const mismatch = sameKeys(st, d.sharingKey, d.backendKey);
     if (mismatch !== null) {
@@ -520,10 +524,10 @@ export class Allocator {
     const pool = this.poolFor(this.pools, ips);
     if (pool === null) return this.explainOutside(ips);
     for (const ip of ips) {
-      const f = this.checkSharing(d, ip);
+      const f = this.checkSharing(d, ip, pool);
       if (f !== null) return f;
     }
-    this.commit(d.key, ips, pool, d.ports, d.sharingKey, d.backendKey);
+    this.commit(d.key, ips, pool, d.ports, d.sharingKey, d.backendKey, true);
     return { ok: true, ips: ips.map((i) => i.text), pool: pool.spec.name };
   }
 
@@ -541,7 +545,8 @@ export class Allocator {
       if (ip === null) return fail('poolExhausted', `no available IPs in pool "${pool.spec.name}" for ${d.family} IPFamily`);
       ips.push(ip);
     }
-    this.commit(d.key, ips, pool, d.ports, d.sharingKey, d.backendKey);
+    // allocate() released the Service before asking for fresh addresses.
+    this.commit(d.key, ips, pool, d.ports, d.sharingKey, d.backendKey, false);
     return { ok: true, ips: ips.map((i) => i.text), pool: pool.spec.name };
   }
 
@@ -560,9 +565,8 @@ export class Allocator {
         let more = g.members.first(cur);
         while (more) {
           if (freeIP !== null && compareDigits(cur, free) >= 0) break;
-          const ip = fs.space.ipAt(cur)!;
-          const st = this.addresses.get(ip.text)!;
-          if (d.ports.every((p) => st.ownerOf(p) === undefined)) return ip;
+          const st = fs.used.get(cur)!;
+          if (d.ports.every((p) => st.ownerOf(p) === undefined)) return st.ip;
           more = incrementDigits(cur) && g.members.nextPresent(cur, cur);
         }
       }
@@ -577,18 +581,18 @@ export class Allocator {
     ports: readonly string[],
     sk: string,
     bk: string,
+    mayHold: boolean,
   ): void {
     const s: ServiceState = { ips, pool, ports, sharingKey: sk, backendKey: bk };
-    this.release(key);
+    if (mayHold) this.release(key);
     for (const ip of ips) {
       const fs = pool[ip.family]!;
-      let st = this.addresses.get(ip.text);
+      fs.space.digitsOf(ip, fs.a);
+      let st = fs.used.get(fs.a);
       let group: Group | undefined;
       if (st === undefined) {
-        st = new AddressState(ip, pool, sk, bk);
-        this.addresses.set(ip.text, st);
-        fs.space.digitsOf(ip, fs.a);
-        fs.used.add(fs.a);
+        st = new AddressState(ip, sk, bk);
+        fs.used.set(fs.a, st);
         if (sk !== '') {
           const gk = groupKey(sk, bk);
           group = fs.groups.get(gk);
@@ -607,10 +611,11 @@ export class Allocator {
     this.services.set(key, s);
   }
 
-  private removeUse(key: string, ip: ParsedIP): void {
-    const st = this.addresses.get(ip.text);
+  private removeUse(key: string, ip: ParsedIP, pool: PoolState): void {
+    const fs = pool[ip.family]!;
+    fs.space.digitsOf(ip, fs.a);
+    const st = fs.used.get(fs.a);
     if (st === undefined) return;
-    const fs = st.pool[ip.family]!;
     const gk = st.sharingKey === '' ? null : groupKey(st.sharingKey, st.backendKey);
     const group = gk === null ? undefined : fs.groups.get(gk);
     const freed = st.remove(key);
@@ -622,8 +627,6 @@ export class Allocator {
       }
     }
     if (st.userCount > 0) return;
-    this.addresses.delete(ip.text);
-    fs.space.digitsOf(ip, fs.a);
     fs.used.delete(fs.a);
     if (group !== undefined) {
       group.members.delete(fs.a);

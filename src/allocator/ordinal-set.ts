@@ -14,8 +14,11 @@ class TrieNode {
   present = 0;
   full = 0;
   readonly kids: (TrieNode | undefined)[] | null;
-  constructor(leaf: boolean) {
+  /** Leaf payloads (OrdinalMap only): consecutive ordinals share a leaf, so lookups stay cache-local. */
+  readonly vals: unknown[] | null;
+  constructor(leaf: boolean, withValues: boolean) {
     this.kids = leaf ? null : new Array<TrieNode | undefined>(32);
+    this.vals = leaf && withValues ? new Array<unknown>(32) : null;
   }
 }
 
@@ -26,17 +29,30 @@ function lowestBit(mask: number): number {
   return 31 - Math.clz32(mask & -mask);
 }
 
-export class OrdinalSet {
+/** The trie with a value per member (the allocator keeps each address's users there). */
+export class OrdinalMap<T> {
   readonly depth: number;
   private root: TrieNode;
   private readonly path: TrieNode[];
   private count = 0;
+  private readonly withValues: boolean;
 
-  constructor(depth: number) {
+  constructor(depth: number, withValues = true) {
     if (!Number.isInteger(depth) || depth < 1 || depth > 26) throw new RangeError(`bad trie depth ${depth}`);
     this.depth = depth;
-    this.root = new TrieNode(depth === 1);
+    this.withValues = withValues;
+    this.root = new TrieNode(depth === 1, withValues);
     this.path = new Array<TrieNode>(depth);
+  }
+
+  /** The member's value; undefined when absent. */
+  get(d: Digits): T | undefined {
+    let node: TrieNode | undefined = this.root;
+    for (let l = this.depth - 1; l > 0; l--) {
+      node = node.kids![d[l]!];
+      if (node === undefined) return undefined;
+    }
+    return (node.present & (1 << d[0]!)) !== 0 ? (node.vals?.[d[0]!] as T) : undefined;
   }
 
   get size(): number {
@@ -57,8 +73,8 @@ export class OrdinalSet {
     return (node.present & (1 << d[0]!)) !== 0;
   }
 
-  /** Adds the ordinal; false if it was already present. */
-  add(d: Digits): boolean {
+  /** Adds the ordinal with its value; false (and no change) if it was already present. */
+  set(d: Digits, value: T): boolean {
     const path = this.path;
     let node = this.root;
     path[this.depth - 1] = node;
@@ -66,7 +82,7 @@ export class OrdinalSet {
       const i = d[l]!;
       let kid = node.kids![i];
       if (kid === undefined) {
-        kid = new TrieNode(l === 1);
+        kid = new TrieNode(l === 1, this.withValues);
         node.kids![i] = kid;
       }
       path[l - 1] = kid;
@@ -76,6 +92,7 @@ export class OrdinalSet {
     if ((node.present & bit) !== 0) return false;
     node.present |= bit;
     node.full = node.present;
+    if (node.vals !== null) node.vals[d[0]!] = value;
     for (let l = 1; l < this.depth; l++) {
       const parent = path[l]!;
       const child = path[l - 1]!;
@@ -101,6 +118,7 @@ export class OrdinalSet {
     if ((node.present & bit) === 0) return false;
     node.present &= ~bit;
     node.full = node.present;
+    if (node.vals !== null) node.vals[d[0]!] = undefined;
     for (let l = 1; l < this.depth; l++) {
       const parent = path[l]!;
       const child = path[l - 1]!;
@@ -175,14 +193,21 @@ export class OrdinalSet {
     out[0] = lowestBit(node.present);
   }
 
-  clear(): void {
-    this.root = new TrieNode(this.depth === 1);
-    this.count = 0;
-  }
 
   /** For tests: no node is left behind once the set is empty. */
   get isBare(): boolean {
     return this.root.present === 0 && this.root.full === 0 && (this.root.kids?.every((k) => k === undefined) ?? true);
+  }
+}
+
+/** Membership only: no payload arrays in the leaves. */
+export class OrdinalSet extends OrdinalMap<true> {
+  constructor(depth: number) {
+    super(depth, false);
+  }
+
+  add(d: Digits): boolean {
+    return this.set(d, true);
   }
 }
 

@@ -155,8 +155,14 @@ export function backendKey(svc: ServiceInput): string {
 
 /** The Service's (protocol, port) pairs as "TCP/80" strings, deduplicated. */
 export function servicePorts(svc: ServiceInput): Derived<string[]> {
+  const ports = svc.ports ?? [];
+  // Most Services have one port: skip the Set.
+  if (ports.length === 1) {
+    const p = ports[0]!;
+    if (Number.isInteger(p.port) && p.port >= 0 && p.port <= 65535) return ok([`${p.protocol ?? 'TCP'}/${p.port}`]);
+  }
   const out = new Set<string>();
-  for (const p of svc.ports ?? []) {
+  for (const p of ports) {
     if (!Number.isInteger(p.port) || p.port < 0 || p.port > 65535) {
       return fail('invalidService', `invalid port ${String(p.port)}`);
     }
