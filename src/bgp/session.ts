@@ -185,6 +185,16 @@ export class BgpSession extends EventEmitter<SessionEvents> {
     return this.main.direction;
   }
 
+  /**
+   * Local and remote endpoint of the main connection's socket, once connected. The speaker needs the local
+   * address for NEXT_HOP self (RFC 4271 §5.1.3) and to pick the IPv6 next hop's interface.
+   */
+  get socketAddresses(): { local: string; localPort: number; remote: string; remotePort: number } | undefined {
+    const s = this.main.socket;
+    if (s === undefined || !this.main.connected || s.localAddress === undefined || s.remoteAddress === undefined) return undefined;
+    return { local: s.localAddress, localPort: s.localPort ?? 0, remote: s.remoteAddress, remotePort: s.remotePort ?? 0 };
+  }
+
   /** Octets of UPDATEs queued and not yet handed to the socket. */
   get pendingBytes(): number {
     return this.main.bulkBytes;
