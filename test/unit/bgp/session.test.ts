@@ -232,7 +232,8 @@ describe('BgpSession over loopback', () => {
     });
   }
 
-  it('a router that answers every OPEN with a NOTIFICATION sees backed-off attempts, not a storm', async () => {
+  for (const refusal of ['notification', 'close', 'established-then-close'] as const)
+  it(`a router that refuses every session (${refusal}) sees backed-off attempts, not a storm`, async () => {
     const clock = new FakeClock();
     const connectTimes: number[] = [];
     const port = await listen((s) => {
@@ -242,6 +243,16 @@ describe('BgpSession over loopback', () => {
       s.on('data', (chunk) =>
         framer.push(chunk, (m) => {
           if (m[18] !== MessageType.Open) return;
+          if (refusal === 'close') {
+            s.destroy(); // closes right after our OPEN, without a word
+            return;
+          }
+          if (refusal === 'established-then-close') {
+            // Comes up properly, then drops at once: never stable, so the backoff must not reset.
+            s.write(encodeMessage(buildOpen(options({ localAs: 64513, routerId: 0x0a000002 })), INITIAL_CONTEXT));
+            s.end(encodeMessage(KEEPALIVE, INITIAL_CONTEXT));
+            return;
+          }
           s.end(
             encodeMessage(
               { type: MessageType.Notification, code: NotificationCode.OpenMessageError, subcode: OpenSubcode.BadPeerAs, data: new Uint8Array() },
@@ -252,11 +263,13 @@ describe('BgpSession over loopback', () => {
       );
     });
     const a = session(options({ peerPort: port }), { clock, random: () => 0 });
+    let ups = 0;
+    a.on('established', () => ups++);
     a.start();
     const expected = [1000, 2000, 4000, 8000, 16000, 32000, 64000, 120000, 120000];
     for (const [i, delay] of expected.entries()) {
       await until(() => a.state === 'Active' && connectTimes.length === i + 1, `refusal ${i + 1}`);
-      assert.equal(a.lastError?.notification?.subcode, OpenSubcode.BadPeerAs);
+      if (refusal === 'notification') assert.equal(a.lastError?.notification?.subcode, OpenSubcode.BadPeerAs);
       clock.advance(delay - 1);
       await new Promise((r) => setImmediate(r));
       assert.equal(a.dials, i + 1, `no redial before ${delay} ms`);
@@ -266,6 +279,8 @@ describe('BgpSession over loopback', () => {
     await until(() => connectTimes.length === expected.length + 1, 'last attempt');
     const gaps = connectTimes.slice(1).map((t, i) => t - connectTimes[i]!);
     assert.deepEqual(gaps, expected);
+    await until(() => a.state === 'Active', 'the last refusal');
+    assert.equal(ups, refusal === 'established-then-close' ? expected.length + 1 : 0);
     await a.stop();
   });
 
