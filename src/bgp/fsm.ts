@@ -16,6 +16,7 @@
 // - CollisionDetectEstablishedState is FALSE: a new connection from a peer that is Established loses (§6.8).
 // - SendNOTIFICATIONwithoutOPEN is configurable (default FALSE, as §8.1.1 suggests).
 import { AS_TRANS, BGP_VERSION, CeaseSubcode, FsmSubcode, NotificationCode, OpenSubcode } from './constants.js';
+import { fourOctetAsOf } from './capabilities.js';
 import type { OpenMessage } from './types.js';
 import type { ErrorAction } from './errors.js';
 
@@ -213,8 +214,8 @@ function openError(subcode: OpenSubcode, reason: string, data: Uint8Array = EMPT
 
 /** The peer's real AS: the 4-octet AS capability wins over the 2-octet My AS field (RFC 6793 §4.1). */
 export function openPeerAs(open: OpenMessage): { asn: number; fourOctet: boolean } {
-  for (const c of open.capabilities) if (c.kind === 'four-octet-as') return { asn: c.asn, fourOctet: true };
-  return { asn: open.myAs, fourOctet: false };
+  const asn = fourOctetAsOf(open.capabilities);
+  return asn === undefined ? { asn: open.myAs, fourOctet: false } : { asn, fourOctet: true };
 }
 
 /** Negotiated keepalive: configured keepalive-time or hold/3, never more than hold/3, at least 1 s. */
