@@ -3,17 +3,21 @@
 // missing key, or a TTL below the minimum, must make the kernel drop the SYN, so the client times out.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import { interopSkip } from '../helpers/interop.js';
 import { REPO_ROOT } from '../helpers/cli.js';
+import { NetnsLab, waitFor } from '../helpers/netns.js';
 
-const NS_NODE = 'igmd-node'; // the client side: ingot's speaker
-const NS_PEER = 'igmd-peer'; // the server side: ingot's listener, or FRR
+// Namespaces igmd-node (the client side: ingot's speaker) and igmd-peer (ingot's listener, or FRR), joined
+// by a veth pair named eth0 on both sides.
+// Made in before(): the constructor already runs `ip`, which must not happen when the suite is skipped.
+let lab: NetnsLab;
+const NODE = 'node';
+const PEER = 'peer';
 const NODE4 = '10.201.0.1';
 const PEER4 = '10.201.0.2';
 const NODE6 = 'fd00:201::1';
@@ -24,40 +28,6 @@ const FRR_KEY = 'ingot-frr-key';
 const HANDSHAKE_MS = 3000;
 const SUPPORT = join(REPO_ROOT, 'test/interop/support/md5');
 
-const children = new Set<ChildProcess>();
-let tmp = '';
-
-function ip(...args: string[]): void {
-  execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-function deleteNamespaces(): void {
-  for (const ns of [NS_NODE, NS_PEER]) {
-    try {
-      ip('netns', 'del', ns);
-    } catch {
-      // not there: nothing to clean
-    }
-  }
-}
-
-function createNamespaces(): void {
-  deleteNamespaces(); // leftovers of a run that was killed
-  ip('netns', 'add', NS_NODE);
-  ip('netns', 'add', NS_PEER);
-  ip('link', 'add', 'igmd-n0', 'netns', NS_NODE, 'type', 'veth', 'peer', 'name', 'igmd-p0', 'netns', NS_PEER);
-  for (const [ns, dev, v4, v6] of [
-    [NS_NODE, 'igmd-n0', NODE4, NODE6],
-    [NS_PEER, 'igmd-p0', PEER4, PEER6],
-  ] as const) {
-    ip('-n', ns, 'link', 'set', 'lo', 'up');
-    ip('-n', ns, 'addr', 'add', `${v4}/24`, 'dev', dev);
-    // nodad: the address is usable at once instead of after duplicate address detection (~1-2 s).
-    ip('-n', ns, 'addr', 'add', `${v6}/64`, 'dev', dev, 'nodad');
-    ip('-n', ns, 'link', 'set', dev, 'up');
-  }
-}
-
 interface Proc {
   child: ChildProcess;
   lines: string[];
@@ -66,11 +36,9 @@ interface Proc {
   waitFor(pred: (line: string) => boolean, ms: number, what: string): Promise<string>;
 }
 
-/** Starts `cmd` inside `ns`, collecting its stdout lines and stderr. Killed in after() if still running. */
+/** Starts `cmd` inside lab namespace `ns`, collecting its stdout lines and stderr; lab.teardown() stops it. */
 function startInNs(ns: string, cmd: string[]): Proc {
-  const child = spawn('ip', ['netns', 'exec', ns, ...cmd], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
+  const child = lab.spawn(ns, cmd[0]!, cmd.slice(1), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const stderr: string[] = [];
   const waiters: Array<() => void> = [];
@@ -127,7 +95,7 @@ interface Outcome {
 
 /** Runs connect.ts in the node namespace and returns its outcomes by attempt name. */
 async function connectFromNode(attempts: object[]): Promise<Record<string, Outcome>> {
-  const p = nodeScript(NS_NODE, 'connect.ts', attempts);
+  const p = nodeScript(NODE, 'connect.ts', attempts);
   const line = await p.waitFor((l) => l.startsWith('{'), HANDSHAKE_MS + 12_000, 'connect.ts results');
   await stop(p);
   return JSON.parse(line) as Record<string, Outcome>;
@@ -141,26 +109,28 @@ function accepted(p: Proc): Array<{ remote: string; port: number; ttl: number; m
 
 /** tcpdump in the peer namespace, verifying RFC 2385 signatures with `key`. Ready once it is capturing. */
 async function startTcpdump(key: string, port: number): Promise<Proc> {
-  const p = startInNs(NS_PEER, ['tcpdump', '-i', 'igmd-p0', '-n', '-l', '-M', key, 'tcp', 'port', String(port)]);
+  const p = startInNs(PEER, ['tcpdump', '-i', 'eth0', '-n', '-l', '-M', key, 'tcp', 'port', String(port)]);
   await p.waitFor((l) => l.includes('listening on'), 10_000, 'tcpdump to start');
   return p;
 }
 
 describe('TCP-MD5 and GTSM between network namespaces', { skip: interopSkip({ binaries: ['tcpdump', '/usr/lib/frr/bgpd'] }) }, () => {
+  let tmp = '';
   before(() => {
-    createNamespaces();
-    tmp = mkdtempSync(join(tmpdir(), 'igmd-'));
+    lab = new NetnsLab('igmd');
+    lab.pair(NODE, PEER, { a: { v4: `${NODE4}/24`, v6: `${NODE6}/64` }, b: { v4: `${PEER4}/24`, v6: `${PEER6}/64` } }, 'eth0');
+    tmp = lab.tempDir('frr');
   });
 
+  // Stops every process started here (listeners, clients, tcpdump, bgpd) and deletes the namespaces, even
+  // when setup or a test failed half way.
   after(async () => {
-    await Promise.all([...children].map((c) => stop({ child: c } as Proc, 'SIGKILL')));
-    deleteNamespaces();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    await lab?.teardown();
   });
 
   it('an ingot listener with a key per peer accepts only clients that sign with that key (IPv4 and IPv6)', async () => {
     const dump = await startTcpdump(KEY, 179);
-    const listener = nodeScript(NS_PEER, 'listen.ts', [
+    const listener = nodeScript(PEER, 'listen.ts', [
       { family: 4, localAddress: PEER4, port: 179, md5: [{ peer: NODE4, key: KEY }] },
       { family: 6, localAddress: PEER6, port: 179, md5: [{ peer: NODE6, key: KEY }] },
     ]);
@@ -210,12 +180,12 @@ describe('TCP-MD5 and GTSM between network namespaces', { skip: interopSkip({ bi
         '',
       ].join('\n'),
     );
-    const bgpd = startInNs(NS_PEER, [
+    const bgpd = startInNs(PEER, [
       '/usr/lib/frr/bgpd', '-f', conf, '-i', join(tmp, 'bgpd.pid'), '-z', join(tmp, 'zserv.api'),
       '--vty_socket', tmp, '-P', '0', '-Z', '-S', '-n', '--log', 'stdout',
     ]);
     try {
-      await waitForListen(NS_PEER, 179, 15_000);
+      await waitForListen(PEER, 179, 15_000);
       const common = { port: 179, timeoutMs: HANDSHAKE_MS, read: 19 };
       const out = await connectFromNode([
         { name: 'v4-right', family: 4, host: PEER4, md5: { peer: PEER4, key: FRR_KEY }, ...common },
@@ -240,7 +210,7 @@ describe('TCP-MD5 and GTSM between network namespaces', { skip: interopSkip({ bi
   });
 
   it('GTSM: a listener with minTtl 254 accepts TTL 255 from a directly connected peer and drops TTL 64 (IPv4 and IPv6)', async () => {
-    const listener = nodeScript(NS_PEER, 'listen.ts', [
+    const listener = nodeScript(PEER, 'listen.ts', [
       { family: 4, localAddress: PEER4, port: 1179, ttl: 255, minTtl: 254 },
       { family: 6, localAddress: PEER6, port: 1179, ttl: 255, minTtl: 254 },
     ]);
@@ -267,13 +237,10 @@ describe('TCP-MD5 and GTSM between network namespaces', { skip: interopSkip({ bi
   });
 });
 
-/** Polls `ss` in `ns` until something listens on TCP `port`. */
+/** Polls `ss` in lab namespace `ns` until something listens on TCP `port`. */
 async function waitForListen(ns: string, port: number, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const out = execFileSync('ip', ['netns', 'exec', ns, 'ss', '-Hltn', `sport = :${port}`], { encoding: 'utf8' });
-    if (out.trim() !== '') return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} in ${ns} after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitFor(`a listener on port ${port} in ${lab.ns(ns)}`, () => lab.exec(ns, 'ss', ['-Hltn', `sport = :${port}`]).trim() !== '', {
+    timeoutMs: ms,
+    intervalMs: 100,
+  });
 }
