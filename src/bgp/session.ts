@@ -145,7 +145,8 @@ export class BgpSession extends EventEmitter<SessionEvents> {
   constructor(options: SessionOptions, deps: SessionDeps = {}) {
     super();
     this.options = options;
-    this.clock = deps.clock ?? systemClock({ unref: true });
+    // Not unref()ed: a dial-only speaker waiting out its backoff has nothing else keeping the process alive.
+    this.clock = deps.clock ?? systemClock();
     this.random = deps.random ?? Math.random;
     this.connectFn = deps.connect ?? ((o) => net.connect(o));
     this.backoffPolicy = options.backoff ?? DEFAULT_BACKOFF_POLICY;

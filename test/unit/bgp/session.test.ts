@@ -34,11 +34,11 @@ function session(o: SessionOptions, deps: ConstructorParameters<typeof BgpSessio
   return s;
 }
 
-/** Yields to the event loop until cond() holds (bounded by iterations and 5 s of wall time, not a sleep). */
+/** Yields to the event loop until cond() holds (bounded by 20 s of wall time, not a sleep). */
 async function until(cond: () => boolean, what: string): Promise<void> {
   const start = Date.now();
   while (!cond()) {
-    if (Date.now() - start > 5000) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() - start > 20_000) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setImmediate(r));
   }
 }
@@ -170,6 +170,18 @@ describe('BgpSession over loopback', () => {
       await Promise.all([a.stop(), b.stop()]);
     });
   }
+
+  it('with the default (real) clock and net.connect, a session establishes and stops without leaving handles', async () => {
+    const b = session(options({ localAs: 64513, peerAs: 64512, routerId: 0x0a000002, dial: false }), {});
+    const port = await listen((s) => b.acceptInbound(s));
+    const a = session(options({ peerPort: port }), {});
+    b.start();
+    a.start();
+    await until(() => a.state === 'Established' && b.state === 'Established', 'Established');
+    await Promise.all([a.stop(), b.stop()]);
+    assert.equal(a.state, 'Idle');
+    assert.equal(b.state, 'Idle');
+  });
 
   it('a peer that goes silent is dropped at hold timer expiry with NOTIFICATION 4/0', async () => {
     const clock = new FakeClock();
