@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerConfigCommand } from './config.js';
 import { registerPlanCommand } from './plan.js';
+import { registerSpeakerCommand } from './speaker.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerConfigCommand(program);
   registerPlanCommand(program);
+  registerSpeakerCommand(program);
   return program;
 }
 

@@ -1,0 +1,170 @@
+// `ingot speaker` (contract: ../shared/spec/cli.md). Standalone mode only for now: `--node-name N --config F
+// --cluster F`; Kubernetes mode (`--kubeconfig`, or neither file) is a later issue and a usage error here.
+// I/O lives here: flags, the metrics server, signals. SIGTERM/SIGINT: Cease / Administrative Shutdown with
+// an RFC 9003 message to every peer, bounded wait, exit 0. SIGHUP: re-read both files.
+// Exit codes: 0 clean shutdown; 1 invalid config or cluster file at startup; 2 usage error, unreadable file,
+// or an address that cannot be bound.
+import { isIP } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Command } from 'commander';
+import { createLogger, isLogLevel, LOG_LEVELS, type Logger } from '../log.js';
+import { SpeakerMetrics } from '../metrics/registry.js';
+import { createMetricsServer } from '../metrics/server.js';
+import { BgpSpeaker } from '../speaker/bgp-speaker.js';
+import { Standalone } from '../speaker/standalone.js';
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * `HOST:PORT` with HOST an IPv4 literal or a bracketed IPv6 literal. Names are refused: startup does no DNS
+ * lookups (a network namespace may have no resolver).
+ */
+export function parseHostPort(text: string, what: string): HostPort | string {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
+  if (m === null) return `${what}: want HOST:PORT (IPv6 as [ADDR]:PORT), got ${JSON.stringify(text)}`;
+  const host = m[1] ?? m[2]!;
+  const port = Number(m[3]);
+  if (isIP(host) === 0 || (m[1] !== undefined && isIP(host) !== 6)) {
+    return `${what}: ${JSON.stringify(host)} is not an IP address (names are not resolved)`;
+  }
+  if (port > 65535) return `${what}: port ${port} is out of range`;
+  return { host, port };
+}
+
+interface SpeakerFlags {
+  nodeName: string;
+  config?: string;
+  cluster?: string;
+  kubeconfig?: string;
+  metricsAddr: string;
+  bgpListen: string;
+  logLevel: string;
+}
+
+function usage(msg: string): number {
+  process.stderr.write(`error: ${msg}\n`);
+  return 2;
+}
+
+export async function runSpeaker(flags: SpeakerFlags, opts: { forceExit?: boolean } = {}): Promise<number> {
+  if (flags.kubeconfig !== undefined || (flags.config === undefined && flags.cluster === undefined)) {
+    return usage(
+      'Kubernetes mode (--kubeconfig, or in-cluster) is not implemented yet; run standalone mode with --config FILE --cluster FILE',
+    );
+  }
+  if (flags.config === undefined || flags.cluster === undefined) {
+    return usage('standalone mode needs both --config FILE and --cluster FILE');
+  }
+  if (!isLogLevel(flags.logLevel)) return usage(`--log-level: want one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(flags.logLevel)}`);
+  const metricsAddr = parseHostPort(flags.metricsAddr, '--metrics-addr');
+  if (typeof metricsAddr === 'string') return usage(metricsAddr);
+  let listen: HostPort | null = null;
+  if (flags.bgpListen !== 'off') {
+    const l = parseHostPort(flags.bgpListen, '--bgp-listen');
+    if (typeof l === 'string') return usage(l);
+    listen = l;
+  }
+  const log = createLogger({ level: flags.logLevel }).with({ node: flags.nodeName });
+  const metrics = new SpeakerMetrics({ defaultMetrics: true });
+  const speaker = new BgpSpeaker({ nodeName: flags.nodeName, listen, metrics, logger: log });
+  const standalone = new Standalone({ nodeName: flags.nodeName, configFile: flags.config, clusterFile: flags.cluster, speaker, logger: log });
+  let ready = false;
+  const server = createMetricsServer({ source: metrics, status: () => ({ ...speaker.status(), staleFiles: Object.fromEntries(standalone.stale) }), ready: () => ready });
+
+  // Signals first: a SIGTERM during startup must still shut down cleanly.
+  let shutdown!: (sig: string) => void;
+  const done = new Promise<string>((resolve) => (shutdown = resolve));
+  const onTerm = (sig: NodeJS.Signals) => shutdown(sig);
+  const onHup = () => standalone.reload('SIGHUP');
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onTerm);
+  process.on('SIGHUP', onHup);
+  const cleanup = () => {
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onTerm);
+    process.off('SIGHUP', onHup);
+  };
+
+  try {
+    await listenHttp(server, metricsAddr);
+  } catch (e) {
+    cleanup();
+    return usage(`--metrics-addr ${flags.metricsAddr}: ${errText(e)}`);
+  }
+  const ma = server.address() as AddressInfo;
+  log.info('metricsListening', { address: ma.address, port: ma.port });
+  try {
+    await speaker.start();
+  } catch (e) {
+    cleanup();
+    server.close();
+    return usage(`--bgp-listen ${flags.bgpListen}: ${errText(e)}`);
+  }
+  const err = standalone.start();
+  if (err !== null) {
+    cleanup();
+    await speaker.stop({ timeoutMs: 100 });
+    server.close();
+    process.stderr.write(`error: ${err.kind === 'unreadable' ? '' : `${err.file}: `}${err.error.replace(/\s*\n\s*/g, ' ')}\n`);
+    return err.kind === 'invalid-config' ? 1 : 2;
+  }
+  ready = true;
+  log.info('ready', { peers: speaker.peerKeys() });
+
+  const sig = await done;
+  ready = false;
+  log.info('shutdown', { signal: sig });
+  standalone.close();
+  await shutdownSpeaker(speaker, flags.nodeName, sig, log);
+  server.closeAllConnections();
+  await new Promise<void>((r) => server.close(() => r()));
+  cleanup();
+  log.info('exited', { code: 0 });
+  // Anything still open (a socket the kernel is slow to close) must not hold the exit back.
+  if (opts.forceExit === true) setTimeout(() => process.exit(0), 1000).unref();
+  return 0;
+}
+
+async function shutdownSpeaker(speaker: BgpSpeaker, node: string, sig: string, log: Logger): Promise<void> {
+  // RFC 9003 §2: a short UTF-8 reason the peer's operator sees (FRR shows it in `show bgp neighbors`).
+  const message = `ingot speaker on node ${node} shutting down (${sig})`;
+  try {
+    await speaker.stop({ message });
+  } catch (e) {
+    log.error('shutdownError', { error: e });
+  }
+}
+
+function listenHttp(server: Server, at: HostPort): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: at.host, port: at.port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export function registerSpeakerCommand(program: Command): void {
+  program
+    .command('speaker')
+    .description('run the BGP speaker of one node (standalone mode: --config and --cluster files)')
+    .requiredOption('--node-name <name>', 'this node\'s name (as in the cluster file\'s Node objects)')
+    .option('--config <file>', 'MetalLB config (raw or ConfigMap); standalone mode')
+    .option('--cluster <file>', 'Kubernetes objects (Services, EndpointSlices, Nodes); standalone mode')
+    .option('--kubeconfig <file>', 'Kubernetes mode (not implemented yet)')
+    .option('--metrics-addr <host:port>', 'serve /metrics, /healthz, /readyz, /status here', '0.0.0.0:7472')
+    .option('--bgp-listen <addr:port|off>', 'accept BGP connections from configured peers here', '0.0.0.0:179')
+    .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
+    .action(async (opts: SpeakerFlags) => {
+      process.exitCode = await runSpeaker(opts, { forceExit: true });
+    });
+}
