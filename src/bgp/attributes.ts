@@ -278,85 +278,116 @@ function copyBytes(src: Uint8Array, out: Uint8Array, p: number): number {
   return p + n;
 }
 
+/** Writes the attribute header (flags, type, 1- or 2-octet length); returns the value's offset. */
+function header(out: Uint8Array, off: number, flags: number, code: number, len: number): number {
+  if (len > 255 || (flags & 0x10) !== 0) {
+    if (len > 0xffff) throw new RangeError(`attribute ${code} value of ${len} octets`);
+    out[off] = (flags & 0xe0) | 0x10;
+    out[off + 1] = code;
+    out[off + 2] = len >>> 8;
+    out[off + 3] = len & 0xff;
+    return off + 4;
+  }
+  out[off] = flags & 0xe0;
+  out[off + 1] = code;
+  out[off + 2] = len;
+  return off + 3;
+}
+
 /**
  * Writes one attribute at out[off]; returns the end offset. Flags are written as given except the four
  * unused low bits (0) and ExtendedLength, which is set when asked for or when the value exceeds 255 octets.
+ *
+ * One switch reads `kind` and `flags` once: attribute objects have many shapes, so every property read
+ * shared by all kinds is a megamorphic load, the main cost of encoding a small UPDATE.
  */
 export function encodeAttribute(a: PathAttribute, ctx: CodecContext, out: Uint8Array, off: number): number {
-  const len = attributeValueLength(a, ctx);
-  if (len > 0xffff) throw new RangeError(`attribute ${a.kind} value of ${len} octets`);
-  const ext = len > 255 || (a.flags & AttrFlag.ExtendedLength) !== 0;
-  out[off] = (a.flags & 0xe0) | (ext ? AttrFlag.ExtendedLength : 0);
-  out[off + 1] = attributeCode(a);
+  const flags = a.flags;
   let p: number;
-  if (ext) {
-    out[off + 2] = len >>> 8;
-    out[off + 3] = len & 0xff;
-    p = off + 4;
-  } else {
-    out[off + 2] = len;
-    p = off + 3;
-  }
   switch (a.kind) {
     case 'origin':
+      p = header(out, off, flags, 1, 1);
       out[p] = a.origin;
       return p + 1;
-    case 'as-path':
-      return writeSegments(a.segments, ctx.as4 ? 4 : 2, out, p);
+    case 'as-path': {
+      const w = ctx.as4 ? 4 : 2;
+      return writeSegments(a.segments, w, out, header(out, off, flags, 2, segmentsLength(a.segments, w)));
+    }
     case 'next-hop':
+      p = header(out, off, flags, 3, 4);
       put32(out, p, a.nextHop);
       return p + 4;
     case 'med':
+      p = header(out, off, flags, 4, 4);
       put32(out, p, a.med);
       return p + 4;
     case 'local-pref':
+      p = header(out, off, flags, 5, 4);
       put32(out, p, a.localPref);
       return p + 4;
     case 'atomic-aggregate':
-      return p;
+      return header(out, off, flags, 6, 0);
     case 'aggregator':
-    case 'as4-aggregator':
-      if (a.kind === 'aggregator' && !ctx.as4) {
-        const asn = a.asn > 0xffff ? AS_TRANS : a.asn;
+      if (!ctx.as4) {
+        p = header(out, off, flags, 7, 6);
+        const asn = a.asn > 0xffff ? AS_TRANS : a.asn; // RFC 6793 §4.2.2
         out[p] = asn >>> 8;
         out[p + 1] = asn & 0xff;
         put32(out, p + 2, a.address);
         return p + 6;
       }
+      p = header(out, off, flags, 7, 8);
       put32(out, p, a.asn);
       put32(out, p + 4, a.address);
       return p + 8;
-    case 'communities':
-      for (let i = 0; i < a.communities.length; i++, p += 4) put32(out, p, a.communities[i]!);
+    case 'as4-aggregator':
+      p = header(out, off, flags, 18, 8);
+      put32(out, p, a.asn);
+      put32(out, p + 4, a.address);
+      return p + 8;
+    case 'communities': {
+      const cs = a.communities;
+      p = header(out, off, flags, 8, cs.length * 4);
+      for (let i = 0; i < cs.length; i++, p += 4) put32(out, p, cs[i]!);
       return p;
+    }
     case 'mp-reach': {
       const nh = a.nextHop;
+      const nlri = a.nlri;
+      p = header(out, off, flags, 14, 5 + nh.length + (nlri.end - nlri.start));
       out[p] = a.afi >>> 8;
       out[p + 1] = a.afi & 0xff;
       out[p + 2] = a.safi;
       out[p + 3] = nh.length;
       p = copyBytes(nh, out, p + 4);
       out[p] = 0; // reserved (RFC 4760 §3)
-      return writePrefixList(a.nlri, out, p + 1);
+      return writePrefixList(nlri, out, p + 1);
     }
-    case 'mp-unreach':
+    case 'mp-unreach': {
+      const w = a.withdrawn;
+      p = header(out, off, flags, 15, 3 + (w.end - w.start));
       out[p] = a.afi >>> 8;
       out[p + 1] = a.afi & 0xff;
       out[p + 2] = a.safi;
-      return writePrefixList(a.withdrawn, out, p + 3);
+      return writePrefixList(w, out, p + 3);
+    }
     case 'extended-communities':
+      return copyBytes(a.value, out, header(out, off, flags, 16, a.value.length));
     case 'unknown':
-      return copyBytes(a.value, out, p);
+      return copyBytes(a.value, out, header(out, off, flags, a.code, a.value.length));
     case 'as4-path':
-      return writeSegments(a.segments, 4, out, p);
-    case 'large-communities':
-      for (let i = 0; i < a.communities.length; i++, p += 12) {
-        const c = a.communities[i]!;
+      return writeSegments(a.segments, 4, out, header(out, off, flags, 17, segmentsLength(a.segments, 4)));
+    case 'large-communities': {
+      const cs = a.communities;
+      p = header(out, off, flags, 32, cs.length * 12);
+      for (let i = 0; i < cs.length; i++, p += 12) {
+        const c = cs[i]!;
         put32(out, p, c.globalAdmin);
         put32(out, p + 4, c.localData1);
         put32(out, p + 8, c.localData2);
       }
       return p;
+    }
   }
 }
 

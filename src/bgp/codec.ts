@@ -35,18 +35,27 @@ export function decodeMessage(bytes: Uint8Array, ctx: CodecContext): BgpMessage 
   const b = bytes;
   const end = b.length;
   if (end < HEADER_LENGTH) throw BgpError.badMessageLength(end, 'message shorter than the header');
-  // RFC 4271 §6.1: the marker must be all ones. One AND chain, no loop: this is most of a KEEPALIVE's cost.
-  if ((b[0]! & b[1]! & b[2]! & b[3]! & b[4]! & b[5]! & b[6]! & b[7]! & b[8]! & b[9]! & b[10]! & b[11]! & b[12]! & b[13]! & b[14]! & b[15]!) !== 0xff) {
+  // RFC 4271 §6.1: the marker must be all ones. Unrolled: on a KEEPALIVE this check is most of the work.
+  if (
+    b[0] !== 255 || b[1] !== 255 || b[2] !== 255 || b[3] !== 255 || b[4] !== 255 || b[5] !== 255 || b[6] !== 255 || b[7] !== 255 ||
+    b[8] !== 255 || b[9] !== 255 || b[10] !== 255 || b[11] !== 255 || b[12] !== 255 || b[13] !== 255 || b[14] !== 255 || b[15] !== 255
+  ) {
     throw BgpError.connectionNotSynchronized();
   }
   const length = (b[16]! << 8) | b[17]!;
+  // Small enough to be inlined into callers; everything but KEEPALIVE continues in decodeBody.
+  if (length === KEEPALIVE_LENGTH && end === KEEPALIVE_LENGTH && b[18] === 4) return KEEPALIVE;
+  return decodeBody(b, length, ctx);
+}
+
+function decodeBody(b: Uint8Array, length: number, ctx: CodecContext): BgpMessage {
+  const end = b.length;
   if (length !== end) throw BgpError.badMessageLength(length, `length field disagrees with the ${end} octets given`);
   const type = b[18]!;
   if (length > ctx.maxMessageLength) throw BgpError.badMessageLength(length, 'above the negotiated maximum');
   switch (type) {
     case 4: // MessageType.Keepalive
-      if (length !== KEEPALIVE_LENGTH) throw BgpError.badMessageLength(length, 'KEEPALIVE is 19 octets');
-      return KEEPALIVE;
+      throw BgpError.badMessageLength(length, 'KEEPALIVE is 19 octets');
     case 2: // MessageType.Update
       if (length < MIN_UPDATE_LENGTH) throw BgpError.badMessageLength(length, 'UPDATE shorter than 23 octets');
       return decodeUpdate(b, ctx);
@@ -78,6 +87,25 @@ export function decodeMessage(bytes: Uint8Array, ctx: CodecContext): BgpMessage 
  * longer than the context allows (4096 for OPEN and KEEPALIVE always) or does not fit in `out`.
  */
 export function encodeMessageInto(msg: BgpMessage, ctx: CodecContext, out: Uint8Array, off: number): number {
+  // KEEPALIVE inline (the function stays small enough to be inlined); everything else in encodeBody.
+  if (msg.type !== 4) return encodeBody(msg, ctx, out, off);
+  if (off + KEEPALIVE_LENGTH > out.length) throw new RangeError('message of 19 octets does not fit the buffer');
+  writeHeader(out, off, KEEPALIVE_LENGTH, 4);
+  return off + KEEPALIVE_LENGTH;
+}
+
+function writeHeader(out: Uint8Array, off: number, length: number, type: number): void {
+  // Marker by hand: a native fill costs more than sixteen stores (perf-anchors §2).
+  out[off] = 0xff; out[off + 1] = 0xff; out[off + 2] = 0xff; out[off + 3] = 0xff;
+  out[off + 4] = 0xff; out[off + 5] = 0xff; out[off + 6] = 0xff; out[off + 7] = 0xff;
+  out[off + 8] = 0xff; out[off + 9] = 0xff; out[off + 10] = 0xff; out[off + 11] = 0xff;
+  out[off + 12] = 0xff; out[off + 13] = 0xff; out[off + 14] = 0xff; out[off + 15] = 0xff;
+  out[off + 16] = length >>> 8;
+  out[off + 17] = length & 0xff;
+  out[off + 18] = type;
+}
+
+function encodeBody(msg: BgpMessage, ctx: CodecContext, out: Uint8Array, off: number): number {
   let end: number;
   let max = ctx.maxMessageLength;
   switch (msg.type) {
@@ -113,14 +141,7 @@ export function encodeMessageInto(msg: BgpMessage, ctx: CodecContext, out: Uint8
   // Typed-array writes past the end are silently dropped, so one check afterwards is enough.
   if (end > out.length) throw new RangeError(`message of ${length} octets does not fit the buffer`);
   if (length > max) throw new RangeError(`message of ${length} octets exceeds the maximum of ${max}`);
-  // Marker by hand: a native fill costs more than sixteen stores (perf-anchors §2).
-  out[off] = 0xff; out[off + 1] = 0xff; out[off + 2] = 0xff; out[off + 3] = 0xff;
-  out[off + 4] = 0xff; out[off + 5] = 0xff; out[off + 6] = 0xff; out[off + 7] = 0xff;
-  out[off + 8] = 0xff; out[off + 9] = 0xff; out[off + 10] = 0xff; out[off + 11] = 0xff;
-  out[off + 12] = 0xff; out[off + 13] = 0xff; out[off + 14] = 0xff; out[off + 15] = 0xff;
-  out[off + 16] = length >>> 8;
-  out[off + 17] = length & 0xff;
-  out[off + 18] = msg.type;
+  writeHeader(out, off, length, msg.type);
   return end;
 }
 

@@ -5,6 +5,8 @@ import { BgpError } from './errors.js';
 import { decodeCapability, encodeCapability, fourOctetAsOf } from './capabilities.js';
 import type { Capability, OpenMessage, OptionalParameter } from './types.js';
 
+const NO_PARAMETERS: readonly OptionalParameter[] = Object.freeze([]);
+
 /** Decodes the body of an OPEN whose header (19 octets, length already checked ≥ 29) is at b[0]. */
 export function decodeOpen(b: Uint8Array): OpenMessage {
   const end = b.length;
@@ -35,7 +37,7 @@ export function decodeOpen(b: Uint8Array): OpenMessage {
     throw BgpError.open(OpenSubcode.Unspecific, `optional parameters length ${optLen} disagrees with message length ${end}`);
   }
   const capabilities: Capability[] = [];
-  const parameters: OptionalParameter[] = [];
+  let parameters: OptionalParameter[] | undefined;
   const layout: number[] = [];
   const hdr = extended ? 3 : 2;
   while (p < end) {
@@ -54,7 +56,7 @@ export function decodeOpen(b: Uint8Array): OpenMessage {
       layout.push(n);
     } else {
       // Kept for the session to reject (RFC 4271 §6.2, Unsupported Optional Parameter): see fsm.ts.
-      parameters.push({ type, value: b.slice(v, ve) });
+      (parameters ??= []).push({ type, value: b.slice(v, ve) });
       layout.push(-1);
     }
     p = ve;
@@ -66,7 +68,7 @@ export function decodeOpen(b: Uint8Array): OpenMessage {
     holdTime,
     bgpIdentifier,
     capabilities,
-    parameters,
+    parameters: parameters ?? NO_PARAMETERS,
   };
   // Only record the layout when the default would not reproduce it.
   if (!isDefaultLayout(layout, capabilities.length)) msg.parameterLayout = layout;
@@ -76,14 +78,14 @@ export function decodeOpen(b: Uint8Array): OpenMessage {
 
 /** Writes an OPEN at out[off] (header included); returns the end offset. */
 export function encodeOpen(m: OpenMessage, out: Uint8Array, off: number): number {
-  const caps = m.capabilities;
-  const params = m.parameters;
-  const layout = m.parameterLayout ?? defaultLayout(caps.length, params.length);
-  let sum = 0;
-  let others = 0;
-  for (const n of layout) n < 0 ? others++ : (sum += n);
-  if (sum !== caps.length || others !== params.length) {
-    throw new RangeError('parameterLayout does not match the capabilities and parameters');
+  const layout = m.parameterLayout;
+  if (layout !== undefined) {
+    let sum = 0;
+    let others = 0;
+    for (const n of layout) n < 0 ? others++ : (sum += n);
+    if (sum !== m.capabilities.length || others !== m.parameters.length) {
+      throw new RangeError('parameterLayout does not match the capabilities and parameters');
+    }
   }
   out[off + 19] = m.version;
   out[off + 20] = m.myAs >>> 8;
@@ -114,13 +116,10 @@ export function encodeOpen(m: OpenMessage, out: Uint8Array, off: number): number
   return end;
 }
 
-function defaultLayout(caps: number, params: number): number[] {
-  const l = caps === 0 ? [] : [caps];
-  for (let i = 0; i < params; i++) l.push(-1);
-  return l;
-}
-
-/** Whether `layout` is what defaultLayout would give (checked without building it: OPEN decode is hot). */
+/**
+ * Whether `layout` is the default (all capabilities in one parameter, then the other parameters), checked
+ * without building it: OPEN decode is on the benchmark.
+ */
 function isDefaultLayout(layout: readonly number[], caps: number): boolean {
   let i = 0;
   if (caps > 0) {
@@ -132,32 +131,59 @@ function isDefaultLayout(layout: readonly number[], caps: number): boolean {
 }
 
 /** Writes the optional parameters; returns the end, or -1 when one is too long for 1-octet lengths. */
-function writeParams(m: OpenMessage, layout: readonly number[], out: Uint8Array, start: number, ext: boolean): number {
+function writeParams(m: OpenMessage, layout: readonly number[] | undefined, out: Uint8Array, start: number, ext: boolean): number {
+  const caps = m.capabilities;
   let p = start;
+  if (layout === undefined) {
+    // The default layout, without building it: every capability in one parameter, then the others.
+    if (caps.length > 0) {
+      p = writeParam(out, p, ext, 2, (q) => {
+        for (let i = 0; i < caps.length; i++) q = encodeCapability(caps[i]!, out, q);
+        return q;
+      });
+      if (p < 0) return -1;
+    }
+    for (const param of m.parameters) {
+      p = writeParam(out, p, ext, param.type, (q) => copyInto(param.value, out, q));
+      if (p < 0) return -1;
+    }
+    return p;
+  }
   let ci = 0;
   let pi = 0;
-  const hdr = ext ? 3 : 2;
   for (const n of layout) {
-    const ps = p;
-    p += hdr;
     if (n < 0) {
       const param = m.parameters[pi++]!;
-      for (let i = 0; i < param.value.length; i++) out[p + i] = param.value[i]!;
-      p += param.value.length;
-      out[ps] = param.type;
+      p = writeParam(out, p, ext, param.type, (q) => copyInto(param.value, out, q));
     } else {
-      for (let k = 0; k < n; k++) p = encodeCapability(m.capabilities[ci++]!, out, p);
-      out[ps] = OptionalParameterType.Capabilities;
+      p = writeParam(out, p, ext, 2, (q) => {
+        for (let k = 0; k < n; k++) q = encodeCapability(caps[ci++]!, out, q);
+        return q;
+      });
     }
-    const len = p - ps - hdr;
-    if (ext) {
-      if (len > 0xffff) throw new RangeError('optional parameter longer than 65535 octets');
-      out[ps + 1] = len >>> 8;
-      out[ps + 2] = len & 0xff;
-    } else {
-      if (len > 255) return -1;
-      out[ps + 1] = len;
-    }
+    if (p < 0) return -1;
+  }
+  return p;
+}
+
+function copyInto(v: Uint8Array, out: Uint8Array, p: number): number {
+  for (let i = 0; i < v.length; i++) out[p + i] = v[i]!;
+  return p + v.length;
+}
+
+/** One optional parameter: type, 1- or 2-octet length, value written by `body`. Returns -1 when too long. */
+function writeParam(out: Uint8Array, ps: number, ext: boolean, type: number, body: (p: number) => number): number {
+  const hdr = ext ? 3 : 2;
+  const p = body(ps + hdr);
+  const len = p - ps - hdr;
+  out[ps] = type;
+  if (ext) {
+    if (len > 0xffff) throw new RangeError('optional parameter longer than 65535 octets');
+    out[ps + 1] = len >>> 8;
+    out[ps + 2] = len & 0xff;
+  } else {
+    if (len > 255) return -1;
+    out[ps + 1] = len;
   }
   return p;
 }
