@@ -7,6 +7,7 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+const RESERVED = { ts: 1, level: 1, event: 1 };
 
 export type LogFields = Readonly<Record<string, unknown>>;
 
@@ -37,8 +38,11 @@ export function createLogger(opts: LoggerOptions = {}, base: LogFields = {}): Lo
   const now = opts.now ?? (() => new Date());
   const emit = (level: LogLevel, event: string, fields?: LogFields): void => {
     if (RANK[level] < min) return;
-    const rec: Record<string, unknown> = { ts: now().toISOString(), level, event, ...base };
-    if (fields) for (const [k, v] of Object.entries(fields)) rec[k] = v === undefined ? null : plain(v);
+    const rec: Record<string, unknown> = { ts: now().toISOString(), level, event };
+    // ts, level and event always win: a field of the same name must not hide what the line is.
+    for (const src of [base, fields ?? {}]) {
+      for (const [k, v] of Object.entries(src)) if (!(k in RESERVED)) rec[k] = v === undefined ? null : plain(v);
+    }
     write(`${JSON.stringify(rec)}\n`);
   };
   return {

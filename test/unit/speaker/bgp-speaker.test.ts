@@ -1,0 +1,336 @@
+// BgpSpeaker against in-process BGP peers (BgpSessions) on loopback 127.0.0.x, timers on a FakeClock. The
+// peers decode everything they receive, so the assertions are about what went over the wire.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as net from 'node:net';
+import { FakeClock } from '../../helpers/fake-clock.js';
+import { BgpSpeaker, shutdownMessage, sliceMessages, ttlFor } from '../../../src/speaker/bgp-speaker.js';
+import { shutdownCommunication } from '../../../src/bgp/session.js';
+import {
+  Afi,
+  CeaseSubcode,
+  GR_FORWARDING_STATE,
+  GracefulRestartFlag,
+  NotificationCode,
+  Safi,
+  encodeMessage,
+  KEEPALIVE,
+  makeContext,
+  routeRefresh,
+} from '../../../src/bgp/index.js';
+import { SpeakerMetrics } from '../../../src/metrics/registry.js';
+import { createLogger } from '../../../src/log.js';
+import { TestPeer, captureLog, ifaceTable, peerConfig, route4, route6, turns, until } from './harness.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+const LO = ifaceTable({ lo: ['127.0.0.1', '::1'] });
+const LO_V6 = ifaceTable({ lo: ['127.0.0.1', '::1', 'fd00:99::1'] });
+
+function makeSpeaker(o: { clock: FakeClock; listen?: { host: string; port: number }; interfaces?: typeof LO; log?: ReturnType<typeof captureLog> }) {
+  const metrics = new SpeakerMetrics();
+  const log = o.log ?? captureLog();
+  const speaker = new BgpSpeaker(
+    { nodeName: 'node-a', metrics, logger: createLogger({ level: 'debug', write: log.write }), ...(o.listen ? { listen: o.listen } : {}) },
+    { clock: o.clock, interfaces: () => o.interfaces ?? LO },
+  );
+  cleanups.push(() => speaker.stop({ timeoutMs: 1000 }));
+  return { speaker, metrics, log };
+}
+
+async function listeningPeer(address: string, o: { localAs: number; peerAs: number; holdTime?: number }, clock: FakeClock): Promise<TestPeer> {
+  const p = await TestPeer.listening(address, o, clock);
+  cleanups.push(() => p.close());
+  return p;
+}
+
+describe('BgpSpeaker: announcements', () => {
+  it('sends the desired routes packed with the iBGP policy, then End-of-RIB per family; withdraws what leaves the list', async () => {
+    const clock = new FakeClock();
+    const peer = await listeningPeer('127.0.0.2', { localAs: 64512, peerAs: 64512 }, clock);
+    const { speaker, metrics } = makeSpeaker({ clock });
+    speaker.setPeers([peerConfig({ peerAddress: '127.0.0.2', peerPort: peer.port })]);
+    const key = `127.0.0.2:${peer.port}`;
+    assert.deepEqual(speaker.peerKeys(), [key]);
+    speaker.setAdvertisements(key, [route4('10.1.0.1/32', { localPref: 150, communities: [0xfc000064] }), route4('10.1.0.2/32'), route4('10.1.8.0/24')]);
+    await until(() => peer.endOfRib.length === 2, 'End-of-RIB for both families');
+    assert.deepEqual(peer.endOfRib.sort(), ['ipv4', 'ipv6']);
+    assert.deepEqual([...peer.routes.keys()].sort(), ['10.1.0.1/32', '10.1.0.2/32', '10.1.8.0/24']);
+    assert.deepEqual(peer.routes.get('10.1.0.1/32'), { nextHop: '127.0.0.1', localPref: 150, communities: [0xfc000064], asPath: [] });
+    assert.deepEqual(peer.routes.get('10.1.0.2/32'), { nextHop: '127.0.0.1', localPref: 0, communities: [], asPath: [] });
+    // Two attribute sets → two UPDATEs, plus two End-of-RIBs.
+    assert.equal(peer.updates, 4);
+
+    speaker.setAdvertisements(key, [route4('10.1.0.1/32', { localPref: 150, communities: [0xfc000064] })]);
+    await until(() => peer.routes.size === 1, 'withdrawals');
+    assert.deepEqual(peer.withdrawals.sort(), ['10.1.0.2/32', '10.1.8.0/24']);
+    // Unchanged routes are not re-sent, and End-of-RIB goes once per session.
+    assert.equal(peer.announcements.filter((p) => p === '10.1.0.1/32').length, 1);
+    assert.equal(peer.endOfRib.length, 2);
+
+    const text = await metrics.metrics();
+    assert.match(text, new RegExp(`metallb_bgp_session_up\\{peer="${key}"\\} 1`));
+    assert.match(text, new RegExp(`metallb_bgp_announced_prefixes_total\\{peer="${key}"\\} 1`));
+    assert.match(text, new RegExp(`metallb_bgp_pending_prefixes_total\\{peer="${key}"\\} 0`));
+    assert.match(text, new RegExp(`metallb_bgp_updates_total\\{peer="${key}"\\} 5`));
+  });
+
+  it('coalesces a burst of setAdvertisements calls into one flush', async () => {
+    const clock = new FakeClock();
+    const peer = await listeningPeer('127.0.0.12', { localAs: 64512, peerAs: 64512 }, clock);
+    const { speaker } = makeSpeaker({ clock });
+    speaker.setPeers([peerConfig({ peerAddress: '127.0.0.12', peerPort: peer.port })]);
+    const key = speaker.peerKeys()[0]!;
+    speaker.setAdvertisements(key, [route4('10.2.0.1/32')]);
+    await until(() => peer.endOfRib.length === 2, 'initial table');
+    const before = peer.updates;
+    for (let i = 0; i < 200; i++) speaker.setAdvertisements(key, Array.from({ length: i + 1 }, (_, j) => route4(`10.3.${j >> 8}.${j & 255}/32`)));
+    await until(() => peer.routes.size === 200, 'the final list');
+    // 200 calls, one attribute set: one packed run (≤ 1 UPDATE per ~800 /32s) plus one withdrawal UPDATE.
+    assert.equal(peer.updates - before, 2);
+    assert.ok(!peer.routes.has('10.2.0.1/32'));
+  });
+
+  it('eBGP: AS_PATH is our AS, no LOCAL_PREF, TTL 1 on the socket (native addon)', async () => {
+    const clock = new FakeClock();
+    const peer = await listeningPeer('127.0.0.3', { localAs: 64513, peerAs: 64512 }, clock);
+    const { speaker } = makeSpeaker({ clock });
+    speaker.setPeers([peerConfig({ peerAddress: '127.0.0.3', peerPort: peer.port, peerASN: 64513 })]);
+    speaker.setAdvertisementsAll([route4('10.1.0.1/32', { localPref: 150 })]);
+    await until(() => peer.routes.size === 1, 'the route');
+    assert.deepEqual(peer.routes.get('10.1.0.1/32'), { nextHop: '127.0.0.1', localPref: null, communities: [], asPath: [64512] });
+    assert.equal(ttlFor(peerConfig({ peerAddress: 'x', peerPort: 1, peerASN: 64513 })), 1);
+    assert.equal(ttlFor(peerConfig({ peerAddress: 'x', peerPort: 1, peerASN: 64513, ebgpMultihop: true })), 255);
+    assert.equal(ttlFor(peerConfig({ peerAddress: 'x', peerPort: 1, gtsm: true })), 255);
+    assert.equal(ttlFor(peerConfig({ peerAddress: 'x', peerPort: 1 })), undefined);
+  });
+
+  it('IPv6 routes: MP_REACH with a global address of the session interface; without one they are unsendable, with the reason in status', async () => {
+    const clock = new FakeClock();
+    const peer = await listeningPeer('127.0.0.4', { localAs: 64512, peerAs: 64512 }, clock);
+    const { speaker } = makeSpeaker({ clock, interfaces: LO_V6 });
+    speaker.setPeers([peerConfig({ peerAddress: '127.0.0.4', peerPort: peer.port })]);
+    speaker.setAdvertisementsAll([route4('10.1.0.1/32'), route6('2001:db8::7/128')]);
+    await until(() => peer.routes.size === 2, 'both routes');
+    assert.equal(peer.routes.get('2001:db8::7/128')?.nextHop, 'fd00:99::1');
+    assert.deepEqual(speaker.status().sessions[0]?.nextHops, { ipv4: '127.0.0.1', ipv6: 'fd00:99::1' });
+
+    const peer2 = await listeningPeer('127.0.0.5', { localAs: 64512, peerAs: 64512 }, clock);
+    const s2 = makeSpeaker({ clock, interfaces: LO });
+    s2.speaker.setPeers([peerConfig({ peerAddress: '127.0.0.5', peerPort: peer2.port })]);
+    s2.speaker.setAdvertisementsAll([route4('10.1.0.1/32'), route6('2001:db8::7/128')]);
+    await until(() => peer2.endOfRib.length === 2, 'End-of-RIB');
+    assert.deepEqual([...peer2.routes.keys()], ['10.1.0.1/32']);
+    const st = s2.speaker.status().sessions[0]!;
+    assert.deepEqual(st.prefixes.unsendable, [{ prefix: '2001:db8::7/128', why: 'no global IPv6 address to use as next hop' }]);
+    assert.equal(st.prefixes.pending, 1);
+  });
+
+  it('re-sends the whole Adj-RIB-Out on ROUTE-REFRESH (RFC 2918)', async () => {
+    const clock = new FakeClock();
+    const peer = await listeningPeer('127.0.0.6', { localAs: 64512, peerAs: 64512 }, clock);
+    const { speaker } = makeSpeaker({ clock });
+    speaker.setPeers([peerConfig({ peerAddress: '127.0.0.6', peerPort: peer.port })]);
+    speaker.setAdvertisementsAll([route4('10.1.0.1/32'), route4('10.1.0.2/32')]);
+    await until(() => peer.endOfRib.length === 2, 'initial table');
+    assert.equal(peer.announcements.length, 2);
+    // The test peer has no API for ROUTE-REFRESH; its send queue takes any whole message.
+    peer.session.sendUpdates([encodeMessage(routeRefresh(Afi.Ipv4, Safi.Unicast), makeContext())]);
+    await until(() => peer.announcements.length === 4, 'the re-sent routes');
+    assert.deepEqual(peer.announcements.slice(2).sort(), ['10.1.0.1/32', '10.1.0.2/32']);
+    assert.equal(speaker.status().sessions[0]?.routeRefreshesReceived, 1);
+  });
+
+  it('holds End-of-RIB until the first desired table is known; graceful restart capability in the OPEN', async () => {
+    const clock = new FakeClock();
+    const peer = await listeningPeer('127.0.0.7', { localAs: 64512, peerAs: 64512 }, clock);
+    const { speaker } = makeSpeaker({ clock });
+    speaker.setPeers([peerConfig({ peerAddress: '127.0.0.7', peerPort: peer.port, gracefulRestart: true, gracefulRestartTime: 90 })]);
+    await until(() => peer.ups.length === 1, 'Established');
+    await turns();
+    assert.equal(peer.updates, 0, 'no End-of-RIB before the table is known');
+    const gr = peer.ups[0]!.open.capabilities.find((c) => c.kind === 'graceful-restart');
+    assert.ok(gr && gr.kind === 'graceful-restart');
+    assert.equal(gr.restartTime, 90);
+    assert.equal(gr.flags, GracefulRestartFlag.RestartState, 'first session of this process: Restart State set');
+    assert.deepEqual(gr.families, [
+      { afi: Afi.Ipv4, safi: Safi.Unicast, flags: GR_FORWARDING_STATE },
+      { afi: Afi.Ipv6, safi: Safi.Unicast, flags: GR_FORWARDING_STATE },
+    ]);
+    speaker.setAdvertisementsAll([route4('10.1.0.1/32')]);
+    await until(() => peer.endOfRib.length === 2, 'End-of-RIB');
+    assert.deepEqual(peer.announcements, ['10.1.0.1/32'], 'the table comes before End-of-RIB');
+    const st = speaker.status().sessions[0]!;
+    assert.deepEqual(st.gracefulRestart, { restartTime: 90 });
+    assert.equal(st.endOfRibSent, true);
+  });
+});
+
+describe('BgpSpeaker: peers', () => {
+  it('keeps an unchanged peer, replaces a changed one with Cease/Other Configuration Change, removes with Cease/Peer De-configured and drops its metrics', async () => {
+    const clock = new FakeClock();
+    const peer = await listeningPeer('127.0.0.8', { localAs: 64512, peerAs: 64512 }, clock);
+    const { speaker, metrics, log } = makeSpeaker({ clock });
+    const cfg = peerConfig({ peerAddress: '127.0.0.8', peerPort: peer.port });
+    speaker.setPeers([cfg]);
+    const key = speaker.peerKeys()[0]!;
+    speaker.setAdvertisementsAll([route4('10.1.0.1/32')]);
+    await until(() => peer.routes.size === 1, 'first session');
+    const first = speaker.sessionOf(key);
+
+    speaker.setPeers([{ ...cfg, nodeSelectors: [] }]);
+    assert.equal(speaker.sessionOf(key), first, 'an equal config keeps its session');
+
+    speaker.setPeers([{ ...cfg, holdTime: 60, keepaliveTime: 20 }]);
+    assert.notEqual(speaker.sessionOf(key), first);
+    await until(() => peer.downs.length === 1, 'the old session to close');
+    assert.equal(peer.downs[0]?.notification?.direction, 'received');
+    assert.equal(peer.downs[0]?.notification?.code, NotificationCode.Cease);
+    assert.equal(peer.downs[0]?.notification?.subcode, CeaseSubcode.OtherConfigurationChange);
+    // The peer's backoff waits in Active (it accepts); the new session dials it and re-sends the table.
+    await until(() => peer.ups.length === 2 && peer.routes.size === 1, 'the new session with the table');
+    assert.equal(peer.ups[1]?.holdTime, 60);
+
+    speaker.setPeers([]);
+    await until(() => peer.downs.length === 2, 'the removed peer to close');
+    assert.equal(peer.downs[1]?.notification?.subcode, CeaseSubcode.PeerDeConfigured);
+    assert.deepEqual(speaker.peerKeys(), []);
+    assert.doesNotMatch(await metrics.metrics(), new RegExp(`peer="${key}"`));
+    const events = log.lines.map((l) => l['event']);
+    for (const e of ['peerAdded', 'sessionUp', 'peerChanged', 'peerNotification', 'peerRemoved']) {
+      if (e === 'peerNotification') continue; // the speaker sent the NOTIFICATIONs; it received none
+      assert.ok(events.includes(e), `log has ${e}`);
+    }
+  });
+
+  it('accepts an inbound connection from a configured peer and refuses (closes) others, logging it', async () => {
+    const clock = new FakeClock();
+    const { speaker, log } = makeSpeaker({ clock, listen: { host: '127.0.0.1', port: 0 } });
+    await speaker.start();
+    const port = speaker.listenAddress!.port;
+    // The configured peer's own port is closed, so our dial fails and the session waits in Active.
+    const closed = net.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.10', r));
+    const deadPort = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    speaker.setPeers([peerConfig({ peerAddress: '127.0.0.10', peerPort: deadPort })]);
+    speaker.setAdvertisementsAll([route4('10.1.0.9/32')]);
+    const key = speaker.peerKeys()[0]!;
+    await until(() => speaker.sessionOf(key)?.state === 'Active', 'our dial to fail');
+
+    const stranger = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.11' });
+    stranger.on('error', () => {});
+    await new Promise<void>((r) => stranger.once('close', () => r()));
+    const refused = log.lines.find((l) => l['event'] === 'connectionRefused');
+    assert.equal(refused?.['remote'], '127.0.0.11');
+    assert.equal(refused?.['level'], 'warn');
+
+    const peer = TestPeer.dialling('127.0.0.10', port, { localAs: 64512, peerAs: 64512 }, clock);
+    cleanups.push(() => peer.close());
+    await until(() => peer.routes.size === 1, 'Established inbound with the table');
+    assert.equal(speaker.status().sessions[0]?.direction, 'inbound');
+  });
+
+  it('stop() sends Cease/Administrative Shutdown with the RFC 9003 message to every peer', async () => {
+    const clock = new FakeClock();
+    const a = await listeningPeer('127.0.0.13', { localAs: 64512, peerAs: 64512 }, clock);
+    const b = await listeningPeer('127.0.0.14', { localAs: 64513, peerAs: 64512 }, clock);
+    const { speaker, metrics } = makeSpeaker({ clock });
+    speaker.setPeers([peerConfig({ peerAddress: '127.0.0.13', peerPort: a.port }), peerConfig({ peerAddress: '127.0.0.14', peerPort: b.port, peerASN: 64513 })]);
+    speaker.setAdvertisementsAll([]);
+    await until(() => a.ups.length === 1 && b.ups.length === 1, 'both Established');
+    await speaker.stop({ message: 'node-a draining for maintenance' });
+    await until(() => a.downs.length === 1 && b.downs.length === 1, 'both peers to see the NOTIFICATION');
+    for (const p of [a, b]) {
+      const n = p.downs[0]!.notification!;
+      assert.equal(n.direction, 'received');
+      assert.equal(n.code, NotificationCode.Cease);
+      assert.equal(n.subcode, CeaseSubcode.AdministrativeShutdown);
+      assert.deepEqual([...n.data], [...shutdownCommunication('node-a draining for maintenance')]);
+      assert.equal(shutdownMessage(n), 'node-a draining for maintenance');
+    }
+    assert.match(await metrics.metrics(), /metallb_bgp_session_up\{peer="127\.0\.0\.13:\d+"\} 0/);
+  });
+});
+
+describe('BgpSpeaker: status', () => {
+  it('reports sessions (negotiated values, prefixes, last error with names) and announcements', async () => {
+    const clock = new FakeClock();
+    const peer = await listeningPeer('127.0.0.15', { localAs: 64512, peerAs: 64512 }, clock);
+    const { speaker, metrics } = makeSpeaker({ clock });
+    speaker.setPeers([peerConfig({ peerAddress: '127.0.0.15', peerPort: peer.port, holdTime: 75, keepaliveTime: 20 })]);
+    speaker.setAdvertisementsAll([route4('10.1.0.1/32')]);
+    speaker.setServices([
+      { service: 'default/web', ips: ['10.1.0.1'], prefixes: ['10.1.0.1/32'], reason: null },
+      { service: 'default/idle', ips: ['10.1.0.2'], prefixes: [], reason: 'noEndpoints' },
+    ]);
+    await until(() => peer.routes.size === 1, 'the route');
+    clock.advance(61_000);
+    const st = JSON.parse(JSON.stringify(speaker.status())) as ReturnType<BgpSpeaker['status']>;
+    assert.equal(st.node, 'node-a');
+    const s = st.sessions[0]!;
+    assert.equal(s.state, 'Established');
+    assert.equal(s.uptimeSeconds, 61);
+    assert.equal(s.routerID, '10.0.0.1');
+    assert.equal(s.negotiated?.holdTime, 75);
+    assert.equal(s.negotiated?.keepaliveTime, 20);
+    assert.equal(s.negotiated?.peerBgpId, '127.0.0.15');
+    assert.deepEqual(s.negotiated?.families, ['ipv4-unicast', 'ipv6-unicast']);
+    assert.equal(s.negotiated?.routeRefresh, true);
+    assert.deepEqual(s.prefixes, { desired: 1, sent: 1, pending: 0, unsendable: [] });
+    assert.equal(s.lastError, null);
+    assert.deepEqual(st.announcements, [
+      { service: 'default/web', ips: ['10.1.0.1'], prefixes: ['10.1.0.1/32'], peers: [s.peer], reason: null },
+      { service: 'default/idle', ips: ['10.1.0.2'], prefixes: [], peers: [], reason: 'noEndpoints' },
+    ]);
+    assert.match(await metrics.metrics(), /metallb_speaker_announced\{service="default\/web",protocol="bgp",node="node-a",ip="10\.1\.0\.1"\} 1/);
+
+    // The peer shuts the session down: the last error names the NOTIFICATION and carries its message.
+    await peer.session.stop({ message: 'router maintenance' });
+    await until(() => speaker.status().sessions[0]?.lastError !== null, 'the session to go down');
+    const le = speaker.status().sessions[0]!.lastError!;
+    assert.deepEqual(le.notification, {
+      direction: 'received',
+      code: 6,
+      subcode: 2,
+      name: 'Cease/AdministrativeShutdown',
+      message: 'router maintenance',
+    });
+    assert.deepEqual(speaker.status().announcements[0]?.peers, []);
+    // The withdrawn Service's series goes away when the Service does.
+    speaker.setServices([]);
+    assert.doesNotMatch(await metrics.metrics(), /metallb_speaker_announced\{/);
+  });
+
+  it('keeps KEEPALIVEs flowing while a large table drains', async () => {
+    const clock = new FakeClock();
+    const peer = await listeningPeer('127.0.0.16', { localAs: 64512, peerAs: 64512, holdTime: 9 }, clock);
+    const { speaker } = makeSpeaker({ clock });
+    speaker.setPeers([peerConfig({ peerAddress: '127.0.0.16', peerPort: peer.port, holdTime: 9, keepaliveTime: 3 })]);
+    await until(() => peer.ups.length === 1, 'Established');
+    const routes = Array.from({ length: 50_000 }, (_, i) => route4(`10.${(i >> 16) + 64}.${(i >> 8) & 255}.${i & 255}/32`));
+    speaker.setAdvertisementsAll(routes);
+    const ka = () => peer.session.received[4]!;
+    const before = ka();
+    clock.advance(3_000); // a KEEPALIVE is due now, with the table still queued
+    await until(() => ka() > before, 'a KEEPALIVE during the burst');
+    await until(() => peer.routes.size === 50_000, 'the whole table', 20_000);
+    assert.equal(peer.session.state, 'Established');
+    assert.equal(speaker.status().sessions[0]?.prefixes.sent, 50_000);
+  });
+});
+
+describe('sliceMessages', () => {
+  it('cuts at message boundaries and keeps every octet', () => {
+    const ka = encodeMessage(KEEPALIVE, makeContext());
+    const buf = new Uint8Array(ka.length * 10);
+    for (let i = 0; i < 10; i++) buf.set(ka, i * ka.length);
+    const slices = sliceMessages(buf, 19 * 3 + 5);
+    assert.deepEqual(slices.map((s) => s.length), [57, 57, 57, 19]);
+    assert.deepEqual(sliceMessages(buf, 1000), [buf]);
+    assert.deepEqual(sliceMessages(new Uint8Array(0), 10), []);
+  });
+});
