@@ -5,6 +5,9 @@
 import type { Register } from './run.js';
 import { Allocator } from '../src/allocator/allocator.js';
 import type { PoolSpec, ServiceInput } from '../src/allocator/types.js';
+import type { Config } from '../src/config/types.js';
+import type { ServiceObject } from '../src/plan/cluster.js';
+import { planCluster } from '../src/plan/plan.js';
 
 function pool(name: string, cidrs: string[], extra: Partial<PoolSpec> = {}): PoolSpec {
   return { name, cidrs, autoAssign: true, avoidBuggyIPs: false, protocol: 'bgp', ...extra };
@@ -120,4 +123,21 @@ export function register(bench: Register): void {
       services(4096, (i) => ({ ports: [{ protocol: 'TCP', port: 1 + i }], annotations: { 'metallb.universe.tf/allow-shared-ip': 'k' } })),
     ),
   );
+
+  // A whole `ingot plan` of 10,000 LoadBalancer Services over the same 20 pools, 1,000 of them with status IPs
+  // to claim first; one op = one full plan (sorting included), so divide by 10,000 for per-Service cost.
+  {
+    const config = { peers: [], bfdProfiles: [], pools: twenty.map((p) => ({ ...p, prefixes: [], bgpAdvertisements: [], nodeSelectors: [] })) } as unknown as Config;
+    const objects: ServiceObject[] = services(10_000, (i): Partial<ServiceInput> => ({
+      creationTimestamp: `2026-01-01T00:00:${String(i % 60).padStart(2, '0')}Z`,
+      statusIPs: i % 10 === 0 ? [`10.${i % 10}.1.${(i / 10) % 250}`] : [],
+      annotations: i % 2 === 0 ? { 'metallb.universe.tf/address-pool': `pool-${10 + ((i / 2) % 10)}` } : ({} as Record<string, string>),
+    })).map((s) => ({ ...s, namespace: 'bench', name: s.key.slice(6), labels: {}, loadBalancerClass: null, ports: [{ name: null, protocol: 'TCP', port: 80 }] }));
+    const cluster = { services: objects, endpointSlices: [], nodes: [] };
+    const once = () => planCluster(config, cluster);
+    const sample = once().services['bench/svc-1'];
+    if (sample?.ips.length !== 1) throw new Error(`plan sanity: ${JSON.stringify(sample)}`);
+    warm(once, 3);
+    bench('plan.10000svc.20pools', once);
+  }
 }

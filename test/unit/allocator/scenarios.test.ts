@@ -267,6 +267,24 @@ describe('allocator scenarios', () => {
     );
   });
 
+  test('assign: specific addresses, atomic on failure', () => {
+    run(
+      [pool('p', ['10.0.0.0/29', 'fd00::/125'])],
+      [
+        { desc: 'assign one', assign: lb('ns/a', { ports: tcp(80) }), ips: ['10.0.0.3'], want: { ips: ['10.0.0.3'], pool: 'p' } },
+        { desc: 'assign another to b', assign: lb('ns/b', { ports: tcp(80) }), ips: ['10.0.0.4'], want: { ips: ['10.0.0.4'] } },
+        { desc: 'a cannot take b\'s address', assign: lb('ns/a', { ports: tcp(80) }), ips: ['10.0.0.4'], want: { reason: 'sharingConflict' } },
+        { desc: 'and keeps its own', holds: 'ns/a', want: { ips: ['10.0.0.3'], pool: 'p' } },
+        { desc: 'wrong family for the Service', assign: lb('ns/a'), ips: ['fd00::1'], want: { reason: 'familyMismatch' } },
+        { desc: 'not an address', assign: lb('ns/a'), ips: ['10.0.0'], want: { reason: 'invalidService' } },
+        { desc: 'three addresses', assign: lb('ns/a', { ipFamilies: ['IPv4', 'IPv6'] }), ips: ['10.0.0.1', 'fd00::1', 'fd00::2'], want: { reason: 'familyMismatch' } },
+        { desc: 'dual pair', assign: lb('ns/a', { ipFamilies: ['IPv4', 'IPv6'] }), ips: ['10.0.0.1', 'fd00::1'], want: { ips: ['10.0.0.1', 'fd00::1'] } },
+        { desc: 'its old address was released', users: '10.0.0.3', want: [] },
+        { desc: 'outside', assign: lb('ns/c'), ips: ['10.0.0.8'], want: { reason: 'notInAnyPool' } },
+      ],
+    );
+  });
+
   test('IPv6 pools: canonical RFC 5952 text, huge pools, lowest first', () => {
     run(
       [pool('big', ['2001:db8:0:1::/64', '2001:db8::/127']), pool('tiny', ['fd00::ffff/128'])],
