@@ -328,7 +328,7 @@ export class Allocator {
     }
     const fam = familyOfParsed(ips, 'status IPs');
     if (!fam.ok) return fam;
-    const d = this.derive(svc);
+    const d = this.derive(svc, true);
     if (!d.ok) return d;
     const want = d.value;
     if (fam.value.family !== want.family) {
@@ -347,7 +347,11 @@ export class Allocator {
         return fail('poolMismatch', `status IPs ${quoteList(texts)} are in pool "${holder.spec.name}", not the requested pool "${want.pool}"`);
       }
     }
-    return this.assignParsed(want, ips);
+    const r = this.assignParsed(want, ips);
+    // MetalLB (convergeBalancer step 4) keeps valid addresses when the request itself is broken, with a
+    // LoadBalancerFailed warning: a typo in an annotation must not take a running Service's address away.
+    if (r.ok && d.requestError !== null) return { ...r, warning: `invalid requested loadbalancer IPs: ${d.requestError.message}` };
+    return r;
   }
 
   /**
@@ -434,13 +438,26 @@ export class Allocator {
 
   // ---- internals -----------------------------------------------------------------------------------------
 
-  private derive(svc: ServiceInput): { ok: true; value: Derived } | Failure {
+  /**
+   * With `lenientRequest`, a bad loadBalancerIP / loadBalancerIPs request does not fail the derivation: it is
+   * returned in `requestError` and the Service counts as requesting nothing (how MetalLB treats a Service that
+   * already holds addresses: it warns and keeps them).
+   */
+  private derive(
+    svc: ServiceInput,
+    lenientRequest = false,
+  ): { ok: true; value: Derived; requestError: Failure | null } | Failure {
     const family = serviceFamily(svc);
     if (!family.ok) return family;
     const ports = servicePorts(svc);
     if (!ports.ok) return ports;
-    const requested = requestedIPs(svc, family.value);
-    if (!requested.ok) return requested;
+    let requested = requestedIPs(svc, family.value);
+    let requestError: Failure | null = null;
+    if (!requested.ok) {
+      if (!lenientRequest) return requested;
+      requestError = requested;
+      requested = { ok: true, value: null };
+    }
     const order =
       family.value === 'ipv4' ? ORDER_V4 : family.value === 'ipv6' ? ORDER_V6 : svc.ipFamilies?.[0] === 'IPv6' ? ORDER_V6_V4 : ORDER_V4_V6;
     return {
@@ -455,6 +472,7 @@ export class Allocator {
         requested: requested.value,
         pool: requestedPool(svc),
       },
+      requestError,
     };
   }
 

@@ -73,7 +73,13 @@ export type FailureReason =
   | 'autoAssignDisabled';
 
 export type AllocationResult =
-  | { readonly ok: true; readonly ips: readonly string[]; readonly pool: string }
+  | {
+      readonly ok: true;
+      readonly ips: readonly string[];
+      readonly pool: string;
+      /** Set when the addresses were kept despite a problem worth reporting (e.g. a broken request). */
+      readonly warning?: string;
+    }
   | { readonly ok: false; readonly reason: FailureReason; readonly message: string };
 
 export type SetPoolsResult =

@@ -6,7 +6,8 @@
 //   2. then every LoadBalancer Service still without addresses, in the same order, is allocated (pools in
 //      config order, lowest free address).
 // A Service whose status no longer fits (outside the pools, sharing conflict, different request) loses the
-// claim and is allocated in step 2, as convergeBalancer clears and re-allocates.
+// claim and is allocated in step 2, as convergeBalancer clears and re-allocates. One whose request is broken
+// (bad loadBalancerIP or annotation) keeps valid status addresses and shows the problem in `error`.
 import { Allocator } from '../allocator/allocator.js';
 import { poolsFromConfig } from '../allocator/from-config.js';
 import type { Config } from '../config/types.js';
@@ -51,7 +52,7 @@ export function planCluster(config: Config, cluster: Cluster, opts: PlanOptions 
   for (const svc of lbs) {
     if ((svc.statusIPs ?? []).length === 0) continue;
     const r = allocator.claimStatus(svc);
-    if (r.ok) outcome.set(svc.key, { ips: r.ips, pool: r.pool, error: null });
+    if (r.ok) outcome.set(svc.key, { ips: r.ips, pool: r.pool, error: r.warning ?? null });
   }
   for (const svc of lbs) {
     if (outcome.has(svc.key)) continue;

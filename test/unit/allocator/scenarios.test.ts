@@ -257,6 +257,8 @@ describe('allocator scenarios', () => {
         { desc: '.6 was released by the move', converge: lb('ns/d', { statusIPs: ['10.0.0.6'] }), want: { ips: ['10.0.0.6'] } },
         { desc: 'status differs from the requested IP: the request wins', converge: lb('ns/d', { statusIPs: ['10.0.0.6'], loadBalancerIP: '10.0.0.7' }), want: { ips: ['10.0.0.7'] } },
         { desc: 'status of the wrong family is dropped', converge: lb('ns/e', { statusIPs: ['fd00::1'] }), want: { ips: ['10.0.0.2'] } },
+        { desc: 'a broken request keeps valid status IPs (MetalLB warns and keeps them)', converge: lb('ns/e', { statusIPs: ['10.0.0.2'], loadBalancerIP: 'oops' }), want: { ips: ['10.0.0.2'] } },
+        { desc: 'without status the same broken request is an error', converge: lb('ns/x', { loadBalancerIP: 'oops' }), want: { reason: 'invalidLoadBalancerIP' } },
         { desc: 'type change to NodePort releases', converge: { key: 'ns/b', type: 'NodePort', statusIPs: ['10.0.0.0'] }, want: { ips: [] } },
         { desc: 'b holds nothing', holds: 'ns/b', want: null },
         { desc: 'its address is free again', converge: lb('ns/f'), want: { ips: ['10.0.0.0'] } },

@@ -108,6 +108,12 @@ describe('planCluster', () => {
     assert.deepEqual(plan.services['ns/dual'], { type: 'LoadBalancer', ips: ['10.30.0.0', 'fd00:30::'], pool: 'second', error: null, announce: null });
   });
 
+  test('a broken request on a running Service keeps its address and reports the problem', () => {
+    const plan = planCluster(CONFIG, cluster([svc('run', { statusIPs: ['10.20.0.4'], annotations: { 'metallb.universe.tf/loadBalancerIPs': '10.20.0.4,10.20.0.5' } })]));
+    assert.deepEqual(plan.services['ns/run']?.ips, ['10.20.0.4']);
+    assert.match(plan.services['ns/run']?.error ?? '', /^invalid requested loadbalancer IPs: invalid metallb\.universe\.tf\/loadBalancerIPs .*same address family/);
+  });
+
   test('text output: aligned columns, "-" for empty cells, no trailing blanks', () => {
     const text = planToText(planCluster(CONFIG, cluster([svc('a'), svc('bad', { annotations: { 'metallb.universe.tf/address-pool': 'nope' } })])));
     const lines = text.trimEnd().split('\n');
