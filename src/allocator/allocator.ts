@@ -422,8 +422,8 @@ export class Allocator {
       autoPools++;
       if (!this.hasFamilies(pool, d.family)) continue;
       familyPools++;
-      const r = this.allocateFrom(pool, d);
-      if (r.ok) return r;
+      const r = this.allocateFrom(pool, d, true);
+      if (r !== null) return r;
     }
     if (this.pools.length === 0) return fail('poolExhausted', 'no available IPs: no address pools configured');
     if (autoPools === 0) {
@@ -549,7 +549,11 @@ export class Allocator {
     return { ok: true, ips: ips.map((i) => i.text), pool: pool.spec.name };
   }
 
-  private allocateFrom(pool: PoolState, d: Derived): AllocationResult {
+  /** With `quiet`, exhaustion returns null instead of a failure: the auto-assign walk skips full pools
+   *  without building a message for each. */
+  private allocateFrom(pool: PoolState, d: Derived, quiet: true): AllocationResult | null;
+  private allocateFrom(pool: PoolState, d: Derived): AllocationResult;
+  private allocateFrom(pool: PoolState, d: Derived, quiet = false): AllocationResult | null {
     const ips: ParsedIP[] = [];
     for (const family of d.order) {
       const fs = pool[family];
@@ -560,7 +564,9 @@ export class Allocator {
         );
       }
       const ip = this.candidate(fs, d);
-      if (ip === null) return fail('poolExhausted', `no available IPs in pool "${pool.spec.name}" for ${d.family} IPFamily`);
+      if (ip === null) {
+        return quiet ? null : fail('poolExhausted', `no available IPs in pool "${pool.spec.name}" for ${d.family} IPFamily`);
+      }
       ips.push(ip);
     }
     // allocate() released the Service before asking for fresh addresses.
