@@ -1,0 +1,120 @@
+// `ingot speaker` as a user runs it (bin/ingot in a child process): usage errors, startup errors, and one
+// whole life on loopback — ready, /status, SIGHUP, SIGTERM → exit 0.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseHostPort } from '../../../src/cli/speaker.js';
+import { INGOT_BIN, runIngot } from '../../helpers/cli.js';
+import { until } from './harness.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'igsp-cli-'));
+const children: ChildProcess[] = [];
+after(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const CONFIG = `peers:
+- {peer-address: 127.0.0.31, peer-asn: 64512, my-asn: 64512, peer-port: 1}
+address-pools:
+- {name: p, protocol: bgp, addresses: [10.60.0.0/24]}
+`;
+const CLUSTER = `apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Service, metadata: {name: web, namespace: default}, spec: {type: LoadBalancer, ports: [{port: 80}]}}
+- apiVersion: discovery.k8s.io/v1
+  kind: EndpointSlice
+  metadata: {name: web-1, namespace: default, labels: {kubernetes.io/service-name: web}}
+  addressType: IPv4
+  endpoints: [{addresses: [10.0.0.9], nodeName: n1}]
+`;
+const cfgFile = join(dir, 'config.yaml');
+const clFile = join(dir, 'cluster.yaml');
+writeFileSync(cfgFile, CONFIG);
+writeFileSync(clFile, CLUSTER);
+
+describe('parseHostPort', () => {
+  it('takes IP literals only (no DNS at startup)', () => {
+    assert.deepEqual(parseHostPort('0.0.0.0:7472', 'x'), { host: '0.0.0.0', port: 7472 });
+    assert.deepEqual(parseHostPort('[::1]:179', 'x'), { host: '::1', port: 179 });
+    assert.match(String(parseHostPort('localhost:179', 'x')), /not an IP address/);
+    assert.match(String(parseHostPort('::1:179', 'x')), /want HOST:PORT/);
+    assert.match(String(parseHostPort('[10.0.0.1]:179', 'x')), /not an IP address/);
+    assert.match(String(parseHostPort('1.2.3.4:70000', 'x')), /out of range/);
+  });
+});
+
+describe('ingot speaker: errors', () => {
+  it('Kubernetes mode is a usage error saying it is not implemented yet', () => {
+    const r = runIngot(['speaker', '--node-name', 'n1', '--kubeconfig', '/dev/null']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^error: Kubernetes mode .*not implemented yet/);
+    const r2 = runIngot(['speaker', '--node-name', 'n1']);
+    assert.equal(r2.status, 2);
+    assert.match(r2.stderr, /not implemented yet/);
+    const r3 = runIngot(['speaker', '--node-name', 'n1', '--config', cfgFile]);
+    assert.equal(r3.status, 2);
+    assert.match(r3.stderr, /needs both --config FILE and --cluster FILE/);
+  });
+
+  it('bad flags and bad files', () => {
+    const base = ['speaker', '--node-name', 'n1', '--config', cfgFile, '--cluster', clFile, '--bgp-listen', 'off'];
+    const r = runIngot([...base, '--metrics-addr', 'localhost:7472']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--metrics-addr: "localhost" is not an IP address/);
+    const r2 = runIngot([...base, '--metrics-addr', '127.0.0.1:0', '--log-level', 'loud']);
+    assert.equal(r2.status, 2);
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'peers: 7\n');
+    const r3 = runIngot(['speaker', '--node-name', 'n1', '--config', bad, '--cluster', clFile, '--bgp-listen', 'off', '--metrics-addr', '127.0.0.1:0']);
+    assert.equal(r3.status, 1);
+    assert.match(r3.stderr, new RegExp(`^error: ${bad}: .*peers`, 'm'));
+  });
+});
+
+function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
+}
+
+describe('ingot speaker: a whole life on loopback', () => {
+  it('ready → /status → SIGHUP → SIGTERM exits 0', async () => {
+    const child = spawn(INGOT_BIN, ['speaker', '--node-name', 'n1', '--config', cfgFile, '--cluster', clFile, '--metrics-addr', '127.0.0.1:0', '--bgp-listen', '127.0.0.1:0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    const lines: Record<string, unknown>[] = [];
+    createInterface({ input: child.stderr! }).on('line', (l) => lines.push(JSON.parse(l) as Record<string, unknown>));
+    let code: number | null | undefined;
+    child.on('exit', (c) => (code = c));
+    const ev = (e: string) => lines.find((l) => l['event'] === e);
+    await until(() => ev('ready') !== undefined || code !== undefined, 'ready', 60_000);
+    assert.ok(ev('ready'), JSON.stringify(lines));
+    const port = ev('metricsListening')!['port'] as number;
+    assert.equal((await httpGet(port, '/readyz')).status, 200);
+    const st = JSON.parse((await httpGet(port, '/status')).body) as { node: string; sessions: { peer: string }[]; announcements: { service: string; reason: string | null }[] };
+    assert.equal(st.node, 'n1');
+    assert.deepEqual(st.sessions.map((s) => s.peer), ['127.0.0.31:1']);
+    assert.deepEqual(st.announcements.map((a) => [a.service, a.reason]), [['default/web', null]]);
+    assert.match((await httpGet(port, '/metrics')).body, /metallb_bgp_session_up\{peer="127\.0\.0\.31:1"\} 0/);
+
+    child.kill('SIGHUP');
+    await until(() => lines.some((l) => l['event'] === 'reload' && l['why'] === 'SIGHUP'), 'SIGHUP reload');
+    child.kill('SIGTERM');
+    await until(() => code !== undefined, 'exit', 15_000);
+    assert.equal(code, 0);
+    assert.ok(ev('exited'));
+    assert.ok(lines.every((l) => typeof l['ts'] === 'string' && typeof l['level'] === 'string' && l['node'] === 'n1'));
+  });
+});

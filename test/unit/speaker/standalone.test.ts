@@ -1,0 +1,238 @@
+// Standalone mode: what a node announces from the config and cluster files (the same allocation as
+// `ingot plan`, MetalLB's BGP decision), and the file handling (bad file keeps the last good state,
+// rename-replace is seen by the directory watch).
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig, type Config, type Peer } from '../../../src/config/index.js';
+import { parseCluster, type Cluster } from '../../../src/plan/cluster.js';
+import { planCluster } from '../../../src/plan/plan.js';
+import { nodeState, Standalone, LAYER2_REASON } from '../../../src/speaker/standalone.js';
+import type { BgpSpeaker, ServiceAnnouncement } from '../../../src/speaker/bgp-speaker.js';
+import type { Route } from '../../../src/bgp/adj-rib-out.js';
+import { createLogger } from '../../../src/log.js';
+import { captureLog, until } from './harness.js';
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const CONFIG = `
+peers:
+- peer-address: 10.0.0.1
+  peer-asn: 64500
+  my-asn: 64512
+  node-selectors:
+  - match-labels: {zone: a}
+- peer-address: 10.0.0.2
+  peer-asn: 64500
+  my-asn: 64512
+  node-selectors:
+  - match-labels: {zone: b}
+address-pools:
+- name: vips
+  protocol: bgp
+  addresses: [10.1.0.0/24]
+  bgp-advertisements:
+  - aggregation-length: 32
+    localpref: 100
+  - aggregation-length: 24
+    communities: ["64512:7"]
+- name: l2
+  protocol: layer2
+  addresses: [10.2.0.0/24]
+`;
+
+function svc(name: string, o: { policy?: 'Local' | 'Cluster'; status?: string; pool?: string; ts?: string } = {}): string {
+  return `
+- apiVersion: v1
+  kind: Service
+  metadata:
+    name: ${name}
+    namespace: default
+    creationTimestamp: "${o.ts ?? '2026-01-01T00:00:00Z'}"
+    ${o.pool ? `annotations: {metallb.universe.tf/address-pool: ${o.pool}}` : ''}
+  spec: {type: LoadBalancer, externalTrafficPolicy: ${o.policy ?? 'Cluster'}, ports: [{port: 80}]}
+  ${o.status ? `status: {loadBalancer: {ingress: [{ip: ${o.status}}]}}` : ''}`;
+}
+
+function slice(service: string, eps: Array<{ node: string; ready?: boolean }>): string {
+  return `
+- apiVersion: discovery.k8s.io/v1
+  kind: EndpointSlice
+  metadata: {name: ${service}-x, namespace: default, labels: {kubernetes.io/service-name: ${service}}}
+  addressType: IPv4
+  endpoints:
+${eps.map((e, i) => `  - {addresses: [10.244.0.${i + 1}], nodeName: ${e.node}${e.ready === undefined ? '' : `, conditions: {ready: ${e.ready}}`}}`).join('\n')}`;
+}
+
+function node(name: string, labels: Record<string, string>): string {
+  return `
+- apiVersion: v1
+  kind: Node
+  metadata: {name: ${name}, labels: ${JSON.stringify(labels)}}`;
+}
+
+const list = (...items: string[]) => `apiVersion: v1\nkind: List\nitems:${items.join('')}\n`;
+
+function cfg(text = CONFIG): Config {
+  const r = parseConfig(text);
+  assert.ok(r.ok, r.ok ? '' : r.error);
+  return r.config;
+}
+function cl(text: string): Cluster {
+  const r = parseCluster(text);
+  assert.ok(r.ok, r.ok ? '' : r.error);
+  return r.cluster;
+}
+
+describe('nodeState', () => {
+  const cluster = cl(
+    list(
+      svc('claimed', { status: '10.1.0.9', ts: '2026-01-05T00:00:00Z' }),
+      svc('web'),
+      svc('local', { policy: 'Local' }),
+      svc('none'),
+      svc('l2', { pool: 'l2' }),
+      slice('claimed', [{ node: 'n2' }]),
+      slice('web', [{ node: 'n2' }]),
+      slice('local', [{ node: 'n2' }]),
+      slice('none', [{ node: 'n1', ready: false }]),
+      slice('l2', [{ node: 'n1' }]),
+      node('n1', { zone: 'a' }),
+      node('n2', { zone: 'b' }),
+      node('n3', { zone: 'a', 'node.kubernetes.io/exclude-from-external-load-balancers': '' }),
+    ),
+  );
+
+  it('announces what MetalLB would from this node, with the IPs `ingot plan` allocates', () => {
+    const st = nodeState(cfg(), cluster, 'n1');
+    const plan = planCluster(cfg(), cluster, { node: 'n1' });
+    const byKey = new Map(st.services.map((s) => [s.service, s]));
+    for (const s of st.services) assert.deepEqual(s.ips, plan.services[s.service]?.ips, `${s.service}: same IPs as plan`);
+    assert.deepEqual(byKey.get('default/claimed'), { service: 'default/claimed', ips: ['10.1.0.9'], prefixes: ['10.1.0.0/24', '10.1.0.9/32'], reason: null });
+    assert.equal(byKey.get('default/web')?.reason, null);
+    assert.equal(byKey.get('default/local')?.reason, 'noLocalEndpoints');
+    assert.equal(byKey.get('default/none')?.reason, 'noEndpoints');
+    assert.equal(byKey.get('default/l2')?.reason, LAYER2_REASON);
+    assert.deepEqual(st.peers.map((p: Peer) => p.peerAddress), ['10.0.0.1']);
+    // /24 aggregate shared by both Services: one advertisement listing both.
+    const agg = st.advertisements.find((a) => a.prefix === '10.1.0.0/24');
+    assert.deepEqual(agg?.services, ['default/claimed', 'default/web']);
+    assert.deepEqual(agg?.communities, [((64512 << 16) | 7) >>> 0]);
+    assert.deepEqual(
+      st.advertisements.map((a) => a.prefix),
+      ['10.1.0.0/24', ...st.services.filter((s) => s.reason === null).flatMap((s) => s.ips.map((ip) => `${ip}/32`)).sort()],
+    );
+    assert.equal(st.nodeMissing, false);
+  });
+
+  it('Local policy announces from the node with the endpoint; excluded and unknown nodes', () => {
+    const n2 = nodeState(cfg(), cluster, 'n2');
+    assert.equal(n2.services.find((s) => s.service === 'default/local')?.reason, null);
+    assert.deepEqual(n2.peers.map((p) => p.peerAddress), ['10.0.0.2']);
+    const n3 = nodeState(cfg(), cluster, 'n3');
+    assert.ok(n3.services.every((s) => s.reason !== null));
+    assert.deepEqual(n3.advertisements, []);
+    const ghost = nodeState(cfg(), cluster, 'ghost');
+    assert.equal(ghost.nodeMissing, true);
+    assert.equal(ghost.services.find((s) => s.service === 'default/web')?.reason, 'noPeers', 'no labels: no zone selector matches');
+  });
+});
+
+/** Records what Standalone hands the speaker. */
+function fakeSpeaker() {
+  const calls: { peers: readonly Peer[]; routes: readonly Route[]; services: readonly ServiceAnnouncement[] }[] = [];
+  let cur: { peers: readonly Peer[]; routes: readonly Route[] } = { peers: [], routes: [] };
+  const sp = {
+    setPeers(p: readonly Peer[]) {
+      cur = { peers: p, routes: [] };
+    },
+    setAdvertisementsAll(r: readonly Route[]) {
+      cur.routes = r;
+    },
+    setServices(s: readonly ServiceAnnouncement[]) {
+      calls.push({ ...cur, services: s });
+    },
+  };
+  return { speaker: sp as unknown as BgpSpeaker, calls };
+}
+
+function files(config: string, cluster: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'igsp-unit-'));
+  dirs.push(dir);
+  const c = join(dir, 'config.yaml');
+  const k = join(dir, 'cluster.yaml');
+  writeFileSync(c, config);
+  writeFileSync(k, cluster);
+  return { dir, c, k };
+}
+
+const CLUSTER = list(svc('web'), slice('web', [{ node: 'n1' }]), node('n1', { zone: 'a' }));
+
+describe('Standalone', () => {
+  it('applies the files; a bad file is logged by name and the last good state stays; a fixed file applies', () => {
+    const f = files(CONFIG, CLUSTER);
+    const { speaker, calls } = fakeSpeaker();
+    const log = captureLog();
+    const s = new Standalone({ nodeName: 'n1', configFile: f.c, clusterFile: f.k, speaker, watch: false, logger: createLogger({ write: log.write }) });
+    assert.equal(s.start(), null);
+    assert.equal(calls.length, 1);
+    assert.deepEqual(calls[0]!.routes.map((r) => r.prefix), ['10.1.0.0/24', '10.1.0.0/32']);
+
+    writeFileSync(f.c, 'peers: [{peer-address: nope}]\n');
+    s.reload('test');
+    assert.equal(calls.length, 1, 'nothing applied');
+    const stale = log.lines.find((l) => l['event'] === 'configStale');
+    assert.equal(stale?.['file'], f.c);
+    assert.equal(stale?.['level'], 'error');
+    assert.match(String(stale?.['error']), /peer/);
+    assert.equal(s.stale.size, 1);
+
+    // The cluster changes while the config is still bad: the new cluster applies with the last good config.
+    writeFileSync(f.k, list(node('n1', { zone: 'a' })));
+    s.reload('test');
+    assert.equal(calls.length, 2);
+    assert.deepEqual(calls[1]!.routes, []);
+    assert.equal(calls[1]!.peers.length, 1);
+
+    writeFileSync(f.c, CONFIG.replace('10.0.0.1', '10.0.0.3'));
+    s.reload('test');
+    assert.equal(calls.length, 3);
+    assert.equal(calls[2]!.peers[0]?.peerAddress, '10.0.0.3');
+    assert.equal(s.stale.size, 0);
+    assert.ok(log.lines.some((l) => l['event'] === 'fileRecovered'));
+    s.close();
+  });
+
+  it('refuses to start on an invalid or missing file', () => {
+    const f = files('peers: 7\n', CLUSTER);
+    const { speaker, calls } = fakeSpeaker();
+    const s = new Standalone({ nodeName: 'n1', configFile: f.c, clusterFile: f.k, speaker, watch: false });
+    assert.equal(s.start()?.kind, 'invalid-config');
+    const s2 = new Standalone({ nodeName: 'n1', configFile: join(f.dir, 'absent.yaml'), clusterFile: f.k, speaker, watch: false });
+    assert.equal(s2.start()?.kind, 'unreadable');
+    assert.equal(calls.length, 0);
+  });
+
+  it('sees a rename-replace of the cluster file (directory watch) and applies it', async () => {
+    const f = files(CONFIG, CLUSTER);
+    const { speaker, calls } = fakeSpeaker();
+    const s = new Standalone({ nodeName: 'n1', configFile: f.c, clusterFile: f.k, speaker, debounceMs: 20 });
+    assert.equal(s.start(), null);
+    const tmp = join(f.dir, '.cluster.yaml.swp');
+    writeFileSync(tmp, list(node('n1', { zone: 'a' })));
+    renameSync(tmp, f.k);
+    await until(() => calls.length === 2, 'the watch to apply the new file');
+    assert.deepEqual(calls[1]!.routes, []);
+    // And again: the watch survives the first replacement (the inode changed).
+    writeFileSync(tmp, CLUSTER);
+    renameSync(tmp, f.k);
+    await until(() => calls.length === 3, 'a second replacement');
+    assert.equal(calls[2]!.routes.length, 2);
+    s.close();
+  });
+});
