@@ -4,12 +4,13 @@
 # Three routers, each in its own network namespace, hang off one Linux bridge that lives in a fourth namespace;
 # tcpdump on that bridge records every BGP session exactly once. Nothing touches the root namespace.
 #
-#   igfx-frr   FRR bgpd+zebra  AS 65001  10.0.0.1  2001:db8::1
+#   igfx-frr   FRR bgpd+zebra  AS 4200000001 (4-octet)  10.0.0.1  2001:db8::1
 #   igfx-bird  BIRD 2          AS 65002  10.0.0.2  2001:db8::2   (+ 10.0.0.12/.22/.32/.42 for extra sessions)
 #   igfx-gobgp GoBGP 3         AS 65003  10.0.0.3  2001:db8::3
 #
 # Sessions: FRR<->GoBGP eBGP v4 and v6; BIRD<->GoBGP eBGP v4 and v6; FRR<->BIRD iBGP v4 and v6 (BIRD uses
-# `local as 65001`); FRR<->BIRD eBGP with BIRD's 4-octet-AS capability off (AS_TRANS / AS4_PATH, RFC 6793 §4.2.2);
+# `local as 4200000001`); FRR<->BIRD eBGP with no 4-octet-AS capability on either side (FRR must then use AS_TRANS in
+# its OPEN, AS_PATH and AGGREGATOR, and add AS4_PATH / AS4_AGGREGATOR: RFC 6793 §4.2.2);
 # three deliberately misconfigured sessions that end in "Bad Peer AS" NOTIFICATIONs from each implementation.
 # Then the script drives route changes, refreshes, shutdowns with RFC 9003 messages and a hold-timer expiry.
 #
@@ -88,7 +89,7 @@ cat >"$work/frr/bgpd.conf" <<'EOF'
 hostname igfx-frr
 domainname lab.example
 !
-router bgp 65001
+router bgp 4200000001
  bgp router-id 10.0.0.1
  no bgp ebgp-requires-policy
  no bgp network import-check
@@ -96,10 +97,11 @@ router bgp 65001
  neighbor 10.0.0.3 remote-as 65003
  neighbor 10.0.0.3 timers 1 3
  neighbor 2001:db8::3 remote-as 65003
- neighbor 10.0.0.2 remote-as 65001
- neighbor 2001:db8::2 remote-as 65001
+ neighbor 10.0.0.2 remote-as 4200000001
+ neighbor 2001:db8::2 remote-as 4200000001
  neighbor 10.0.0.12 remote-as 65002
  neighbor 10.0.0.12 update-source 10.0.0.11
+ neighbor 10.0.0.12 dont-capability-negotiate
  neighbor 10.0.0.22 remote-as 65999
  neighbor 10.0.0.22 update-source 10.0.0.21
  !
@@ -206,26 +208,28 @@ protocol bgp gobgp6 from common {
   ipv6 { import all; export filter bird_out6; };
 }
 protocol bgp frr4 from common {
-  local 10.0.0.2 as 65001;
-  neighbor 10.0.0.1 as 65001;
+  local 10.0.0.2 as 4200000001;
+  neighbor 10.0.0.1 as 4200000001;
   ipv4 { import all; export filter bird_out4; next hop self; };
 }
 protocol bgp frr6 from common {
-  local 2001:db8::2 as 65001;
-  neighbor 2001:db8::1 as 65001;
+  local 2001:db8::2 as 4200000001;
+  neighbor 2001:db8::1 as 4200000001;
   ipv6 { import all; export filter bird_out6; next hop self; };
 }
-# RFC 6793 §4.2.2: an "old" (2-octet) speaker; FRR must send AS_TRANS in OPEN/AS_PATH and an AS4_PATH.
+# RFC 6793 §4.2.2: an "old" (2-octet) speaker pair. BIRD checks the AS4 capability's ASN even with as4 off,
+# so FRR sends no capabilities at all here (dont-capability-negotiate): OPEN with AS_TRANS, then AS_PATH and
+# AGGREGATOR with AS_TRANS plus AS4_PATH and AS4_AGGREGATOR.
 protocol bgp frr_old from common {
   local 10.0.0.12 as 65002;
-  neighbor 10.0.0.11 as 65001;
+  neighbor 10.0.0.11 as 23456; # an old speaker only knows FRR as AS_TRANS
   enable as4 off;
   ipv4 { import all; export filter bird_out4; };
 }
 # FRR expects AS 65999 from 10.0.0.22: FRR answers our OPEN with Bad Peer AS.
 protocol bgp frr_badas from common {
   local 10.0.0.22 as 65002;
-  neighbor 10.0.0.21 as 65001;
+  neighbor 10.0.0.21 as 4200000001;
   connect retry time 5;
   ipv4 { import none; export none; };
 }
@@ -259,7 +263,7 @@ cat >"$work/gobgp/gobgpd.toml" <<'EOF'
 [[neighbors]]
   [neighbors.config]
     neighbor-address = "10.0.0.1"
-    peer-as = 65001
+    peer-as = 4200000001
   [neighbors.timers.config]
     hold-time = 30
     keepalive-interval = 10
@@ -275,7 +279,7 @@ cat >"$work/gobgp/gobgpd.toml" <<'EOF'
 [[neighbors]]
   [neighbors.config]
     neighbor-address = "2001:db8::1"
-    peer-as = 65001
+    peer-as = 4200000001
   [neighbors.graceful-restart.config]
     enabled = true
     restart-time = 120
@@ -337,9 +341,11 @@ gb() { ip netns exec $pfx-gobgp gobgp "$@"; }
 wait_for "gobgpd api" 15 gb global
 
 gb global rib add -a ipv4 10.3.1.0/24 origin igp med 30 community 65003:1,65003:2 large-community 65003:5:6
-gb global rib add -a ipv4 10.3.2.0/24 aspath 65010,4200000001 community 65003:3
+gb global rib add -a ipv4 10.3.2.0/24 aspath 65010,4200000005 community 65003:3
 gb global rib add -a ipv6 2001:db8:300::/48 med 31 community 65003:6 large-community 65003:6:6
 gb global rib add -a ipv6 2001:db8:301::/48
+# AIGP (RFC 7311, optional non-transitive) is unknown to the codec: an "unknown attribute" fixture.
+gb global rib add -a ipv4 10.3.3.0/24 aigp metric 100 || log "gobgp: no aigp"
 
 # ---- let every good session come up and exchange its tables -----------------------------------------------------
 established() { vty 'show bgp summary json' | python3 -c '
@@ -353,7 +359,7 @@ sleep 5 # settle: let MRAI-delayed UPDATEs and End-of-RIBs go out before the cha
 
 # ---- changes: withdrawals (IPv4 withdrawn routes, IPv6 MP_UNREACH) ---------------------------------------------------
 log "withdrawals"
-vtyconf 'router bgp 65001' 'address-family ipv4 unicast' 'no network 10.1.3.0/24 route-map FRR-V4' \
+vtyconf 'router bgp 4200000001' 'address-family ipv4 unicast' 'no network 10.1.3.0/24 route-map FRR-V4' \
   'exit-address-family' 'address-family ipv6 unicast' 'no network 2001:db8:101::/48'
 gb global rib del -a ipv4 10.3.2.0/24
 gb global rib del -a ipv6 2001:db8:301::/48
@@ -371,9 +377,9 @@ sleep 4
 
 # ---- Cease / Administrative Shutdown with a shutdown communication (RFC 9003) -------------------------------------
 log "shutdowns"
-vtyconf 'router bgp 65001' 'neighbor 2001:db8::2 shutdown message igfx maintenance: FRR going down'
+vtyconf 'router bgp 4200000001' 'neighbor 2001:db8::2 shutdown message igfx maintenance: FRR going down'
 bc 'disable gobgp6 "igfx: BIRD going down"' >/dev/null
-gb neighbor 2001:db8::1 disable --reason "igfx: GoBGP going down" || gb neighbor 2001:db8::1 shutdown
+gb neighbor 2001:db8::1 shutdown --reason "igfx: GoBGP going down" || gb neighbor 2001:db8::1 disable --reason "igfx: GoBGP going down"
 sleep 3
 
 # ---- hold timer expiry: freeze GoBGP so FRR (hold 3 s) and BIRD give up on it ------------------------------------

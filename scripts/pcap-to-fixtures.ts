@@ -291,6 +291,8 @@ export function openInfo(m: Uint8Array): OpenInfo {
 }
 
 const AFI_NAME: Record<number, string> = { 1: 'ipv4', 2: 'ipv6' };
+/** Attribute codes the codec decodes (issue 2); anything else is an "unknown attribute" fixture. */
+const KNOWN_ATTRS = new Set([1, 2, 3, 4, 5, 6, 7, 8, 14, 15, 16, 17, 18, 32]);
 
 function updateDetail(m: Uint8Array): string {
   const wlen = u16(m, 19);
@@ -345,6 +347,8 @@ function updateDetail(m: Uint8Array): string {
   if (codes.has(16)) tags.push('extcomm');
   if (codes.has(17)) tags.push('as4path');
   if (codes.has(7)) tags.push('aggregator');
+  if (codes.has(18)) tags.push('as4aggregator');
+  if ([...codes].some((c) => !KNOWN_ATTRS.has(c))) tags.push('unknown-attr');
   if (codes.has(6)) tags.push('atomic');
   return tags.join('-');
 }
@@ -436,8 +440,9 @@ function main(argv: string[]): void {
     const source = sources.get(m.src);
     if (!source) continue;
     const hex = Buffer.from(m.bytes).toString('hex');
-    if (seenBytes.has(hex)) continue;
-    seenBytes.add(hex);
+    // Identical bytes from different implementations are kept once per implementation: each is evidence.
+    if (seenBytes.has(`${source} ${hex}`)) continue;
+    seenBytes.add(`${source} ${hex}`);
     const own = opens.get(`${m.conn}@${m.src}`);
     const peer = opens.get(`${m.conn}@${m.dst}`);
     const { kind, detail } = classify(m, own, peer);

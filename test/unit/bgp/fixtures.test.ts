@@ -82,7 +82,7 @@ describe('captured BGP fixtures', () => {
     }
     for (const k of [
       'origin', 'asPath', 'nextHop', 'med', 'localPref', 'atomicAggregate', 'aggregator', 'communities',
-      'largeCommunities', 'extendedCommunities', 'mpReach', 'mpUnreach', 'as4Path',
+      'largeCommunities', 'extendedCommunities', 'mpReach', 'mpUnreach', 'as4Path', 'as4Aggregator', 'unknown',
       'eor:{"afi":1,"safi":1}', 'eor:{"afi":2,"safi":1}', 'shutdownCommunication',
       'cap:multiprotocol', 'cap:route-refresh', 'cap:four-octet-as', 'cap:graceful-restart', 'cap:extended-message',
       'cap:enhanced-route-refresh', 'cap:fqdn', 'cap:unknown',
