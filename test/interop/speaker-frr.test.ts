@@ -175,6 +175,51 @@ describe('ingot speaker ↔ FRR bgpd', { skip: interopSkip({ binaries: ['/usr/li
     await waitFor('198.51.100.0/32 back at FRR', () => paths('198.51.100.0/32').length === 1);
   });
 
+  it('graceful restart (RFC 4724): kill -9 and restart keeps the route at FRR the whole time', async () => {
+    const grConfig = CONFIG.replace('  hold-time: 30s\n', '  hold-time: 30s\n  graceful-restart: true\n  graceful-restart-time: 60s\n');
+    assert.notEqual(grConfig, CONFIG);
+    sp.replaceFile('config', grConfig);
+    sp.signal('SIGHUP');
+    const grNegotiated = () => {
+      const n = neighbor();
+      const caps = n?.['neighborCapabilities'] as { gracefulRestart?: string } | undefined;
+      return n?.['bgpState'] === 'Established' && /advertisedAndReceived|received/.test(caps?.gracefulRestart ?? '');
+    };
+    await waitFor('a session with graceful restart negotiated', grNegotiated);
+    await waitFor('the route on the new session', () => paths('198.51.100.0/32').length === 1);
+
+    // Sample FRR's table continuously from the kill until the restarted speaker's End-of-RIB cleared staleness.
+    let samples = 0;
+    let missing = 0;
+    let sawStale = false;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const ps = vtyJson<{ paths?: Array<Record<string, unknown>> }>('show bgp ipv4 unicast 198.51.100.0/32 json').paths ?? [];
+        samples++;
+        if (ps.length === 0) missing++;
+        if (ps.some((x) => x['stale'] === true)) sawStale = true;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const dir = sp.configFile.slice(0, sp.configFile.lastIndexOf('/'));
+    sp.signal('SIGKILL');
+    await sp.exited();
+    await waitFor('FRR to notice the session is gone', () => neighbor()?.['bgpState'] !== 'Established');
+    await waitFor('FRR to hold the route as stale', () => sawStale, { timeoutMs: 10_000 });
+    sp = SpeakerProcess.start(lab, 'node', { nodeName: 'n1', config: grConfig, cluster: cluster(NODE, WEB), listen: '10.98.0.2:179', metricsAddr: '10.98.0.2:7472', dir });
+    await sp.waitFor('ready');
+    await waitFor('the restarted session with graceful restart', grNegotiated);
+    await waitFor('the route fresh again (End-of-RIB ended the stale period)', () => {
+      const ps = vtyJson<{ paths?: Array<Record<string, unknown>> }>('show bgp ipv4 unicast 198.51.100.0/32 json').paths ?? [];
+      return ps.length === 1 && ps[0]!['stale'] !== true;
+    });
+    sampling = false;
+    await sampler;
+    assert.ok(samples > 5, `sampled ${samples} times`);
+    assert.equal(missing, 0, `the route was missing in ${missing} of ${samples} samples`);
+  });
+
   it('SIGTERM: FRR sees Cease / Administrative Shutdown with the shutdown message; exit code 0', async () => {
     sp.signal('SIGTERM');
     assert.equal(await sp.exited(), 0);
