@@ -21,6 +21,14 @@ function ok<T>(value: T): Derived<T> {
   return { ok: true, value };
 }
 
+// Shared results for the common answers: derivation runs on every allocation, and these are immutable.
+const FAMILY_OK: Readonly<Record<ServiceFamily, Derived<ServiceFamily>>> = {
+  ipv4: Object.freeze(ok<ServiceFamily>('ipv4')),
+  ipv6: Object.freeze(ok<ServiceFamily>('ipv6')),
+  dual: Object.freeze(ok<ServiceFamily>('dual')),
+};
+const NOTHING_REQUESTED: Derived<null> = Object.freeze(ok(null));
+
 /** Go's %q of a string list as MetalLB prints IP lists: ["10.0.0.1" "2001:db8::1"]. */
 export function quoteList(items: readonly string[]): string {
   return `[${items.map((s) => JSON.stringify(s)).join(' ')}]`;
@@ -61,7 +69,7 @@ export function serviceFamily(svc: ServiceInput): Derived<ServiceFamily> {
   if (policy === 'RequireDualStack' && family !== 'dual') {
     return fail('invalidService', `ipFamilyPolicy RequireDualStack with a single ${family} family`);
   }
-  return ok(family);
+  return FAMILY_OK[family];
 }
 
 /** MetalLB's ipfamily.ForAddresses: one address, or two of different families. */
@@ -118,7 +126,7 @@ export function requestedIPs(svc: ServiceInput, family: ServiceFamily): Derived<
     const r = familyOfParsed(ips, ANNOTATION_LOADBALANCER_IPS);
     if (!r.ok) return fail('invalidAnnotation', `invalid ${r.message}`);
   } else {
-    return ok(null);
+    return NOTHING_REQUESTED;
   }
   const got = ips.length === 2 ? 'dual' : ips[0]!.family;
   if (got !== family) {
