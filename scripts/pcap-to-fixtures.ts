@@ -302,6 +302,7 @@ function updateDetail(m: Uint8Array): string {
   const tags: string[] = [];
   const codes = new Set<number>();
   let mpReachAfi = 0;
+  let mpReachNhLen = 0;
   let mpUnreachAfi = 0;
   let mpUnreachEmpty = false;
   let off = 23 + wlen;
@@ -313,7 +314,7 @@ function updateDetail(m: Uint8Array): string {
     const len = extLen ? u16(m, off + 2) : (m[off + 2] ?? 0);
     const vo = off + (extLen ? 4 : 3);
     codes.add(code);
-    if (code === 14) mpReachAfi = u16(m, vo);
+    if (code === 14) (mpReachAfi = u16(m, vo)), (mpReachNhLen = m[vo + 3] ?? 0);
     if (code === 15) (mpUnreachAfi = u16(m, vo)), (mpUnreachEmpty = len === 3);
     off = vo + len;
   }
@@ -324,21 +325,8 @@ function updateDetail(m: Uint8Array): string {
   if (codes.has(15)) tags.push(`${AFI_NAME[mpUnreachAfi] ?? 'afi'}-mpunreach`);
   if (nlriLen > 0) tags.push('ipv4');
   if (codes.has(14)) {
-    const nhLen = m[off] ?? 0; // recomputed below
-    void nhLen;
     tags.push(`${AFI_NAME[mpReachAfi] ?? 'afi'}-mpreach`);
-  }
-  if (codes.has(14)) {
-    // next-hop length 32 = global + link-local (RFC 2545 §3)
-    let o = 23 + wlen;
-    while (o < end) {
-      const flags = m[o] ?? 0;
-      const extLen = (flags & 0x10) !== 0;
-      const len = extLen ? u16(m, o + 2) : (m[o + 2] ?? 0);
-      const vo = o + (extLen ? 4 : 3);
-      if (m[o + 1] === 14 && m[vo + 3] === 32) tags.push('ll-nexthop');
-      o = vo + len;
-    }
+    if (mpReachNhLen === 32) tags.push('ll-nexthop'); // global + link-local (RFC 2545 §3)
   }
   if (codes.has(5)) tags.push('localpref');
   if (codes.has(4)) tags.push('med');
