@@ -299,7 +299,10 @@ export class BgpSpeaker {
     const timeout = new Promise<void>((r) => (timer = this.clock.setTimeout(r, opts.timeoutMs ?? STOP_TIMEOUT_MS)));
     await Promise.race([Promise.all([...stops, ...this.closing, listenerClosed]), timeout]);
     if (timer !== undefined) this.clock.clearTimeout(timer);
-    for (const p of this.peers.values()) this.metrics?.setSessionUp(p.key, false);
+    for (const p of this.peers.values()) {
+      this.metrics?.setSessionUp(p.key, false);
+      this.metrics?.setPrefixCounts(p.key, 0, p.rib.desiredCount);
+    }
   }
 
   // ---- peers ------------------------------------------------------------------------------------------
@@ -428,7 +431,7 @@ export class BgpSpeaker {
     const hops = p.localAddress === null ? null : nextHopsFor(p.localAddress, this.interfaces());
     p.nextHopText = { v4: hops?.nextHop4Text ?? null, v6: hops?.nextHop6Text ?? null };
     p.policy = { localAs: p.config.myASN, peerAs: p.config.peerASN, nextHop4: hops?.nextHop4 ?? null, nextHop6: hops?.nextHop6 ?? null };
-    this.metrics?.setSessionUp(p.key, true);
+    if (!p.removed) this.metrics?.setSessionUp(p.key, true);
     this.log.info('sessionUp', {
       peer: p.key,
       localAddress: p.localAddress,
@@ -446,8 +449,11 @@ export class BgpSpeaker {
     p.eorSent = false;
     p.rib.peerReset();
     p.lastError = reason;
-    this.metrics?.setSessionUp(p.key, false);
-    this.updateCounts(p);
+    // A retired session's series belong to its successor (same key) or are already removed.
+    if (!p.removed) {
+      this.metrics?.setSessionUp(p.key, false);
+      this.updateCounts(p);
+    }
     const n = reason.notification;
     if (n !== undefined && n.direction === 'received') {
       this.log.warn('peerNotification', { peer: p.key, code: n.code, subcode: n.subcode, name: notificationName(n.code, n.subcode), message: shutdownMessage(n) });

@@ -17,6 +17,11 @@ import {
   KEEPALIVE,
   makeContext,
   routeRefresh,
+  attr,
+  ipv4Prefixes,
+  Origin,
+  packAnnouncements,
+  parseIpv4,
 } from '../../../src/bgp/index.js';
 import { SpeakerMetrics } from '../../../src/metrics/registry.js';
 import { createLogger } from '../../../src/log.js';
@@ -41,7 +46,7 @@ function makeSpeaker(o: { clock: FakeClock; listen?: { host: string; port: numbe
   return { speaker, metrics, log };
 }
 
-async function listeningPeer(address: string, o: { localAs: number; peerAs: number; holdTime?: number }, clock: FakeClock): Promise<TestPeer> {
+async function listeningPeer(address: string, o: { localAs: number; peerAs: number; holdTime?: number; md5Key?: string }, clock: FakeClock): Promise<TestPeer> {
   const p = await TestPeer.listening(address, o, clock);
   cleanups.push(() => p.close());
   return p;
@@ -253,6 +258,61 @@ describe('BgpSpeaker: peers', () => {
       assert.equal(shutdownMessage(n), 'node-a draining for maintenance');
     }
     assert.match(await metrics.metrics(), /metallb_bgp_session_up\{peer="127\.0\.0\.13:\d+"\} 0/);
+  });
+});
+
+describe('BgpSpeaker: socket options and received UPDATEs', () => {
+  it('TCP-MD5 (RFC 2385) when dialling: the right key Establishes, a wrong one never gets a connection', async () => {
+    const clock = new FakeClock();
+    const good = await listeningPeer('127.0.0.18', { localAs: 64512, peerAs: 64512, md5Key: 'right key' }, clock);
+    const bad = await listeningPeer('127.0.0.19', { localAs: 64512, peerAs: 64512, md5Key: 'other key' }, clock);
+    const { speaker } = makeSpeaker({ clock });
+    speaker.setPeers([
+      peerConfig({ peerAddress: '127.0.0.18', peerPort: good.port, password: 'right key' }),
+      peerConfig({ peerAddress: '127.0.0.19', peerPort: bad.port, password: 'right key' }),
+    ]);
+    speaker.setAdvertisementsAll([route4('10.1.0.1/32')]);
+    await until(() => good.routes.size === 1, 'the keyed session');
+    await turns(200);
+    assert.equal(bad.ups.length, 0);
+    assert.notEqual(speaker.status().sessions[1]?.state, 'Established');
+  });
+
+  it('TCP-MD5 on the listener: a keyed peer dialling in Establishes', async () => {
+    const clock = new FakeClock();
+    const { speaker } = makeSpeaker({ clock, listen: { host: '127.0.0.1', port: 0 } });
+    const dead = net.createServer();
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.20', r));
+    const deadPort = (dead.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => dead.close(() => r()));
+    speaker.setPeers([peerConfig({ peerAddress: '127.0.0.20', peerPort: deadPort, password: 'in key' })]);
+    speaker.setAdvertisementsAll([route4('10.1.0.2/32')]);
+    await speaker.start(); // peers known first: the listener is created with their keys
+    const peer = TestPeer.dialling('127.0.0.20', speaker.listenAddress!.port, { localAs: 64512, peerAs: 64512, md5Key: 'in key' }, clock);
+    cleanups.push(() => peer.close());
+    await until(() => peer.routes.size === 1, 'Established inbound with MD5');
+  });
+
+  it('a malformed UPDATE from the peer is treated as withdraw (RFC 7606): the session stays up, nothing is learned', async () => {
+    const clock = new FakeClock();
+    const peer = await listeningPeer('127.0.0.21', { localAs: 64512, peerAs: 64512 }, clock);
+    const { speaker } = makeSpeaker({ clock });
+    speaker.setPeers([peerConfig({ peerAddress: '127.0.0.21', peerPort: peer.port })]);
+    speaker.setAdvertisementsAll([route4('10.1.0.1/32')]);
+    await until(() => peer.routes.size === 1, 'Established');
+    const ctx = makeContext({ as4: true });
+    const good = packAnnouncements(ipv4Prefixes(Uint32Array.of(parseIpv4('192.0.2.0')), Uint8Array.of(24)), [attr.origin(Origin.Igp), attr.asSequence([]), attr.nextHop(parseIpv4('127.0.0.21')), attr.localPref(100)], ctx).bytes;
+    const broken = Uint8Array.from(good);
+    // ORIGIN is the first attribute: header 19 + withdrawn length 2 + path attribute length 2, then flags,
+    // type, length, value. ORIGIN 7 is invalid: RFC 7606 §7.1 says treat-as-withdraw.
+    assert.equal(broken[24], 1);
+    broken[26] = 7;
+    peer.session.sendUpdates([good, broken]);
+    await until(() => speaker.status().sessions[0]!.updatesReceived === 2, 'both UPDATEs processed');
+    const st = speaker.status().sessions[0]!;
+    assert.equal(st.treatAsWithdraw, 1);
+    assert.equal(st.state, 'Established');
+    assert.equal(peer.downs.length, 0);
   });
 });
 

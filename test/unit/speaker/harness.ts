@@ -19,6 +19,7 @@ import {
   withdrawnPrefixes,
 } from '../../../src/bgp/index.js';
 import type { Peer } from '../../../src/config/types.js';
+import { createBgpListener, createBgpSocket } from '../../../src/net/sockopt.js';
 
 export interface PeerRoute {
   nextHop: string;
@@ -90,23 +91,46 @@ export class TestPeer {
   }
 
   /** A passive peer listening on `address`:ephemeral port; the speaker dials it. */
-  static async listening(address: string, o: Partial<SessionOptions> & { localAs: number; peerAs: number }, clock: Clock): Promise<TestPeer> {
-    const session = new BgpSession({ peerAddress: '127.0.0.1', routerId: parseIpv4(address), holdTime: 90, dial: false, ...o }, { clock });
-    const server = net.createServer((s) => {
+  static async listening(
+    address: string,
+    o: Partial<SessionOptions> & { localAs: number; peerAs: number; md5Key?: string },
+    clock: Clock,
+  ): Promise<TestPeer> {
+    const { md5Key, ...so } = o;
+    const session = new BgpSession({ peerAddress: '127.0.0.1', routerId: parseIpv4(address), holdTime: 90, dial: false, ...so }, { clock });
+    const onSocket = (s: net.Socket) => {
       s.on('error', () => {});
       session.acceptInbound(s);
-    });
-    await new Promise<void>((r) => server.listen(0, address, r));
+    };
+    let server: net.Server;
+    if (md5Key !== undefined) {
+      server = await createBgpListener({ family: 4, localAddress: address, port: 0, md5: [{ peer: '127.0.0.1', key: md5Key }] });
+      server.on('connection', onSocket);
+    } else {
+      server = net.createServer(onSocket);
+      await new Promise<void>((r) => server.listen(0, address, r));
+    }
     const peer = new TestPeer(session, server, (server.address() as net.AddressInfo).port);
     session.start();
     return peer;
   }
 
   /** An active peer: dials the speaker's listener from `localAddress`. */
-  static dialling(localAddress: string, port: number, o: Partial<SessionOptions> & { localAs: number; peerAs: number }, clock: Clock): TestPeer {
+  static dialling(
+    localAddress: string,
+    port: number,
+    o: Partial<SessionOptions> & { localAs: number; peerAs: number; md5Key?: string },
+    clock: Clock,
+  ): TestPeer {
+    const { md5Key, ...so } = o;
     const session = new BgpSession(
-      { peerAddress: '127.0.0.1', peerPort: port, localAddress, routerId: parseIpv4(localAddress), holdTime: 90, ...o },
-      { clock },
+      { peerAddress: '127.0.0.1', peerPort: port, localAddress, routerId: parseIpv4(localAddress), holdTime: 90, ...so },
+      {
+        clock,
+        ...(md5Key !== undefined
+          ? { connect: (c: net.TcpNetConnectOpts) => createBgpSocket({ family: 4, localAddress, md5: { peer: '127.0.0.1', key: md5Key } }).connect({ host: c.host!, port: c.port }) }
+          : {}),
+      },
     );
     const peer = new TestPeer(session, null, 0);
     session.start();
