@@ -45,6 +45,9 @@ const repo = join(here, '../..');
 const EBGP_V4 = Array.from({ length: 10 }, (_, i) => `198.51.100.${i + 1}`);
 const IBGP_V4 = Array.from({ length: 3 }, (_, i) => `203.0.113.${i + 1}`);
 const V6 = Array.from({ length: 5 }, (_, i) => `2001:db8:99::${i + 1}`);
+const V6_LL = Array.from({ length: 3 }, (_, i) => `2001:db8:98::${i + 1}`);
+/** The peer's link-local address: EUI-64 of its MAC 02:00:00:99:00:02 (RFC 4291 appendix A). */
+const PEER_LL = 'fe80::ff:fe99:2';
 
 function vtysh(cmd: string): string {
   return execFileSync('vtysh', ['-N', PATHSPACE, '-c', cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 15_000 });
@@ -121,6 +124,7 @@ interface FrrPath {
   aspath?: { string: string; length?: number };
   community?: { string: string };
   largeCommunity?: { string: string };
+  extendedCommunity?: { string: string };
   nexthops?: Array<{ ip: string; afi?: string; scope?: string }>;
   peer?: { peerId?: string };
 }
@@ -238,7 +242,7 @@ describe('codec → FRR bgpd interop', { skip: interopSkip({ binaries: ['/usr/li
     assert.equal((n['10.99.0.3'] as Record<string, unknown>).remoteAs, 65001);
   });
 
-  it('eBGP: IPv4 /32s with ORIGIN, AS_PATH, NEXT_HOP, MED, communities and large communities', async () => {
+  it('eBGP: IPv4 /32s with ORIGIN, AS_PATH, NEXT_HOP, MED, communities, large and extended communities', async () => {
     const attrs = [
       attr.origin(Origin.Igp),
       attr.asSequence([65002]),
@@ -246,6 +250,8 @@ describe('codec → FRR bgpd interop', { skip: interopSkip({ binaries: ['/usr/li
       attr.med(42),
       attr.communities([community(65002, 100), community(65002, 200)]),
       attr.largeCommunities([{ globalAdmin: 65002, localData1: 1, localData2: 1 }, { globalAdmin: 65002, localData1: 7, localData2: 8 }]),
+      // RFC 4360 §4 route target 65002:42 (type 0x00 two-octet AS specific, subtype 0x02)
+      attr.extendedCommunities(new Uint8Array([0x00, 0x02, 0xfd, 0xea, 0x00, 0x00, 0x00, 0x2a])),
     ];
     const packed = packAnnouncements(ipv4Prefixes(EBGP_V4.map(parseIpv4)), attrs, ebgpCtx);
     assert.equal(packed.messages.length, 1, 'ten /32s fit one UPDATE');
@@ -261,6 +267,7 @@ describe('codec → FRR bgpd interop', { skip: interopSkip({ binaries: ['/usr/li
       assert.equal(path?.metric, 42);
       assert.equal(path?.community?.string, '65002:100 65002:200');
       assert.equal(path?.largeCommunity?.string, '65002:1:1 65002:7:8');
+      assert.equal(path?.extendedCommunity?.string, 'RT:65002:42');
       assert.equal(path?.nexthops?.[0]?.ip, '10.99.0.2');
     }
   });
@@ -306,11 +313,29 @@ describe('codec → FRR bgpd interop', { skip: interopSkip({ binaries: ['/usr/li
     }
   });
 
+  it('eBGP: IPv6 /128s in MP_REACH_NLRI with global and link-local next hops (RFC 2545 §3)', async () => {
+    const addrs = new Uint8Array(16 * V6_LL.length);
+    V6_LL.forEach((a, i) => addrs.set(parseIpv6(a), 16 * i));
+    const nextHop = new Uint8Array(32);
+    nextHop.set(parseIpv6('fd00:99::2'), 0);
+    nextHop.set(parseIpv6(PEER_LL), 16);
+    const attrs = [attr.origin(Origin.Igp), attr.asSequence([65002])];
+    ebgp.send(packAnnouncements(ipv6Prefixes(addrs), attrs, ebgpCtx, { nextHop }).bytes);
+    await waitFor('the /128s with a link-local next hop in FRR', () => V6_LL.every((p) => `${p}/128` in routeTable('ipv6')));
+    for (const p of V6_LL) {
+      const [path] = routeDetail('ipv6', `${p}/128`);
+      assert.ok(path?.valid && path.bestpath?.overall, `${p} valid and best`);
+      const hops = (path?.nexthops ?? []).map((n) => n.ip).sort();
+      assert.deepEqual(hops, ['fd00:99::2', PEER_LL].sort());
+    }
+  });
+
   it('withdrawals (IPv4 withdrawn routes, IPv6 MP_UNREACH_NLRI) remove every prefix', async () => {
     ebgp.send(packWithdrawals(ipv4Prefixes(EBGP_V4.map(parseIpv4)), ebgpCtx).bytes);
     ibgp.send(packWithdrawals(ipv4Prefixes(IBGP_V4.map(parseIpv4)), ibgpCtx).bytes);
-    const addrs = new Uint8Array(16 * V6.length);
-    V6.forEach((a, i) => addrs.set(parseIpv6(a), 16 * i));
+    const all6 = [...V6, ...V6_LL];
+    const addrs = new Uint8Array(16 * all6.length);
+    all6.forEach((a, i) => addrs.set(parseIpv6(a), 16 * i));
     ebgp.send(packWithdrawals(ipv6Prefixes(addrs), ebgpCtx).bytes);
     await waitFor('IPv4 table empty of our prefixes', () => {
       const t = routeTable('ipv4');
@@ -318,7 +343,7 @@ describe('codec → FRR bgpd interop', { skip: interopSkip({ binaries: ['/usr/li
     });
     await waitFor('IPv6 table empty of our prefixes', () => {
       const t = routeTable('ipv6');
-      return V6.every((p) => !(`${p}/128` in t));
+      return [...V6, ...V6_LL].every((p) => !(`${p}/128` in t));
     });
     // The sessions survived all of it: FRR found nothing to object to (no NOTIFICATION, still Established).
     const j = vtyJson<Record<string, { bgpState?: string }>>('show bgp neighbors json');
