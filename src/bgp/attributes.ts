@@ -62,6 +62,28 @@ function decodeSegments(b: Uint8Array, v: number, ve: number, w: number, confed:
   return segs;
 }
 
+/**
+ * The next hop of a decoded MP_REACH_NLRI, interned: a peer sends the same next hop in UPDATE after UPDATE,
+ * and creating any typed array (view or copy) costs about as much as the rest of a one-prefix UPDATE
+ * (perf-anchors §2). The last one decoded is kept as a private copy and returned again while the bytes
+ * match, so decoded next hops never alias the message and must not be mutated (they are shared).
+ */
+let lastNextHop = new Uint8Array(0);
+
+function internNextHop(b: Uint8Array, s: number, e: number): Uint8Array {
+  const n = e - s;
+  const last = lastNextHop;
+  if (last.length === n) {
+    let i = 0;
+    while (i < n && last[i] === b[s + i]) i++;
+    if (i === n) return last;
+  }
+  const copy = new Uint8Array(n);
+  for (let i = 0; i < n; i++) copy[i] = b[s + i]!;
+  lastNextHop = copy;
+  return copy;
+}
+
 const ORIGINS: PathAttribute[] = [0, 1, 2].map((origin) => Object.freeze({ kind: 'origin', flags: TR, origin }));
 
 function attrError(subcode: UpdateSubcode, code: number, b: Uint8Array, p: number, ve: number, why: string): BgpError {
@@ -70,12 +92,24 @@ function attrError(subcode: UpdateSubcode, code: number, b: Uint8Array, p: numbe
   return BgpError.update(subcode, MALFORMED_ACTION[code] ?? 'session-reset', `attribute ${code}: ${why}`, b.slice(p, ve));
 }
 
+let lastError: BgpError | undefined;
+
+/** The error behind the last `null` from decodeAttribute (an out-parameter: no union to test per attribute). */
+export function attributeError(): BgpError | undefined {
+  return lastError;
+}
+
+function fail(e: BgpError): null {
+  lastError = e;
+  return null;
+}
+
 /**
  * Decodes the attribute whose flags octet is at b[p] and whose value is b[v..ve). Returns the attribute, or
- * the BgpError describing why it is malformed (its `action` says what to do; the caller decides). Values of
- * opaque attributes are views into `b`.
+ * null when it is malformed, with attributeError() describing why (its `action` says what to do; the caller
+ * decides). Values of opaque attributes are views into `b`.
  */
-export function decodeAttribute(b: Uint8Array, p: number, v: number, ve: number, ctx: CodecContext): PathAttribute | BgpError {
+export function decodeAttribute(b: Uint8Array, p: number, v: number, ve: number, ctx: CodecContext): PathAttribute | null {
   const len = ve - v;
   // The low four bits are unused and ignored on receipt (RFC 4271 §4.3). ExtendedLength is kept only where it
   // says something the length does not (a short value sent with a 2-octet length), so it round-trips.
@@ -85,95 +119,95 @@ export function decodeAttribute(b: Uint8Array, p: number, v: number, ve: number,
   if (required === 0) {
     // RFC 4271 §6.3: an unrecognised well-known attribute is an error; unknown optional ones are kept.
     if ((flags & O) === 0) {
-      return BgpError.update(UpdateSubcode.UnrecognizedWellKnownAttribute, 'session-reset', `unknown well-known attribute ${code}`, b.slice(p, ve));
+      return fail(BgpError.update(UpdateSubcode.UnrecognizedWellKnownAttribute, 'session-reset', `unknown well-known attribute ${code}`, b.slice(p, ve)));
     }
     return { kind: 'unknown', code, flags, value: b.subarray(v, ve) };
   }
   // RFC 7606 §3(c): only the Optional and Transitive bits are checked.
-  if ((flags & (O | TR)) !== required) return attrError(UpdateSubcode.AttributeFlagsError, code, b, p, ve, `flags 0x${flags.toString(16)}`);
+  if ((flags & (O | TR)) !== required) return fail(attrError(UpdateSubcode.AttributeFlagsError, code, b, p, ve, `flags 0x${flags.toString(16)}`));
   switch (code) {
     case 1: { // Origin
-      if (len !== 1) return attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`);
+      if (len !== 1) return fail(attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`));
       const o = b[v]!;
-      if (o > Origin.Incomplete) return attrError(UpdateSubcode.InvalidOriginAttribute, code, b, p, ve, `value ${o}`);
+      if (o > Origin.Incomplete) return fail(attrError(UpdateSubcode.InvalidOriginAttribute, code, b, p, ve, `value ${o}`));
       return flags === TR ? ORIGINS[o]! : { kind: 'origin', flags, origin: o };
     }
     case 2: { // AsPath
       const segments = decodeSegments(b, v, ve, ctx.as4 ? 4 : 2, true);
-      if (segments === null) return BgpError.update(UpdateSubcode.MalformedAsPath, 'treat-as-withdraw', 'malformed AS_PATH');
+      if (segments === null) return fail(BgpError.update(UpdateSubcode.MalformedAsPath, 'treat-as-withdraw', 'malformed AS_PATH'));
       return { kind: 'as-path', flags, segments };
     }
     case 3: // NextHop
-      if (len !== 4) return attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`);
+      if (len !== 4) return fail(attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`));
       return { kind: 'next-hop', flags, nextHop: asn32(b, v) };
     case 4: // MultiExitDisc
-      if (len !== 4) return attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`);
+      if (len !== 4) return fail(attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`));
       return { kind: 'med', flags, med: asn32(b, v) };
     case 5: // LocalPref
-      if (len !== 4) return attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`);
+      if (len !== 4) return fail(attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`));
       return { kind: 'local-pref', flags, localPref: asn32(b, v) };
     case 6: // AtomicAggregate
-      if (len !== 0) return attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`);
+      if (len !== 0) return fail(attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`));
       return { kind: 'atomic-aggregate', flags };
     case 7: // Aggregator
-      if (ctx.as4 ? len !== 8 : len !== 6) return attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`);
+      if (ctx.as4 ? len !== 8 : len !== 6) return fail(attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`));
       return ctx.as4
         ? { kind: 'aggregator', flags, asn: asn32(b, v), address: asn32(b, v + 4) }
         : { kind: 'aggregator', flags, asn: (b[v]! << 8) | b[v + 1]!, address: asn32(b, v + 2) };
     case 8: { // Communities
-      if (len === 0 || len % 4 !== 0) return attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`);
+      if (len === 0 || len % 4 !== 0) return fail(attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`));
       const communities: number[] = new Array(len >>> 2);
       for (let i = 0, q = v; q < ve; i++, q += 4) communities[i] = asn32(b, q);
       return { kind: 'communities', flags, communities };
     }
     case 9: // OriginatorId
-      if (len !== 4) return attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`);
+      if (len !== 4) return fail(attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`));
       return { kind: 'unknown', code, flags, value: b.subarray(v, ve) };
     case 10: // ClusterList
-      if (len === 0 || len % 4 !== 0) return attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`);
+      if (len === 0 || len % 4 !== 0) return fail(attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`));
       return { kind: 'unknown', code, flags, value: b.subarray(v, ve) };
     case 14: { // MpReachNlri
-      if (len < 5) return attrError(UpdateSubcode.OptionalAttributeError, code, b, p, ve, `length ${len}`);
+      if (len < 5) return fail(attrError(UpdateSubcode.OptionalAttributeError, code, b, p, ve, `length ${len}`));
       const afi = (b[v]! << 8) | b[v + 1]!;
       const safi = b[v + 2]!;
       const nhl = b[v + 3]!;
-      if (v + 5 + nhl > ve) return attrError(UpdateSubcode.OptionalAttributeError, code, b, p, ve, 'next hop overruns the attribute');
+      if (v + 5 + nhl > ve) return fail(attrError(UpdateSubcode.OptionalAttributeError, code, b, p, ve, 'next hop overruns the attribute'));
       // Only IPv4/IPv6 unicast and multicast NLRI are understood; other families stay opaque.
       if ((afi !== Afi.Ipv4 && afi !== Afi.Ipv6) || (safi !== Safi.Unicast && safi !== Safi.Multicast)) {
         return { kind: 'unknown', code, flags, value: b.subarray(v, ve) };
       }
       if (afi === Afi.Ipv6 ? nhl !== 16 && nhl !== 32 : nhl !== 4 && nhl !== 16 && nhl !== 32) {
-        return attrError(UpdateSubcode.OptionalAttributeError, code, b, p, ve, `next hop length ${nhl}`);
+        return fail(attrError(UpdateSubcode.OptionalAttributeError, code, b, p, ve, `next hop length ${nhl}`));
       }
       const ns = v + 5 + nhl; // b[ns-1] is the reserved octet: ignored (RFC 4760 §3), written back as 0
       const n = scanPrefixes(b, ns, ve, afiBits(afi));
-      if (n < 0) return attrError(UpdateSubcode.OptionalAttributeError, code, b, p, ve, 'malformed NLRI');
-      return { kind: 'mp-reach', flags, afi, safi, nextHop: b.subarray(v + 4, v + 4 + nhl), nlri: prefixListOf(afi, b, ns, ve, n) };
+      if (n < 0) return fail(attrError(UpdateSubcode.OptionalAttributeError, code, b, p, ve, 'malformed NLRI'));
+      return { kind: 'mp-reach', flags, afi, safi, nextHop: internNextHop(b, v + 4, v + 4 + nhl), nlri: prefixListOf(afi, b, ns, ve, n) };
     }
     case 15: { // MpUnreachNlri
-      if (len < 3) return attrError(UpdateSubcode.OptionalAttributeError, code, b, p, ve, `length ${len}`);
+      if (len < 3) return fail(attrError(UpdateSubcode.OptionalAttributeError, code, b, p, ve, `length ${len}`));
       const afi = (b[v]! << 8) | b[v + 1]!;
       const safi = b[v + 2]!;
       if ((afi !== Afi.Ipv4 && afi !== Afi.Ipv6) || (safi !== Safi.Unicast && safi !== Safi.Multicast)) {
         return { kind: 'unknown', code, flags, value: b.subarray(v, ve) };
       }
       const n = scanPrefixes(b, v + 3, ve, afiBits(afi));
-      if (n < 0) return attrError(UpdateSubcode.OptionalAttributeError, code, b, p, ve, 'malformed withdrawn routes');
+      if (n < 0) return fail(attrError(UpdateSubcode.OptionalAttributeError, code, b, p, ve, 'malformed withdrawn routes'));
       return { kind: 'mp-unreach', flags, afi, safi, withdrawn: prefixListOf(afi, b, v + 3, ve, n) };
     }
     case 16: // ExtendedCommunities
-      if (len === 0 || len % 8 !== 0) return attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`);
+      if (len === 0 || len % 8 !== 0) return fail(attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`));
       return { kind: 'extended-communities', flags, value: b.subarray(v, ve) };
     case 17: { // As4Path
       const segments = decodeSegments(b, v, ve, 4, false);
-      if (segments === null) return BgpError.update(UpdateSubcode.MalformedAsPath, 'attribute-discard', 'malformed AS4_PATH');
+      if (segments === null) return fail(BgpError.update(UpdateSubcode.MalformedAsPath, 'attribute-discard', 'malformed AS4_PATH'));
       return { kind: 'as4-path', flags, segments };
     }
     case 18: // As4Aggregator
-      if (len !== 8) return attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`);
+      if (len !== 8) return fail(attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`));
       return { kind: 'as4-aggregator', flags, asn: asn32(b, v), address: asn32(b, v + 4) };
     case 32: { // LargeCommunities
-      if (len === 0 || len % 12 !== 0) return attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`);
+      if (len === 0 || len % 12 !== 0) return fail(attrError(UpdateSubcode.AttributeLengthError, code, b, p, ve, `length ${len}`));
       const communities: LargeCommunity[] = [];
       for (let q = v; q < ve; q += 12) {
         communities.push({ globalAdmin: asn32(b, q), localData1: asn32(b, q + 4), localData2: asn32(b, q + 8) });

@@ -29,7 +29,7 @@ export function decodeCapability(b: Uint8Array, p: number, end: number): Capabil
     case 1: // MultiProtocol
       if (len !== 4) throw malformed(code, b, p, ve, `length ${len} is not 4`);
       // b[v+2] is reserved (RFC 4760 §8): ignored, written back as 0.
-      return { kind: 'multiprotocol', code, afi: (b[v]! << 8) | b[v + 1]!, safi: b[v + 3]! };
+      return multiprotocol((b[v]! << 8) | b[v + 1]!, b[v + 3]!);
     case 2: // RouteRefresh
       if (len !== 0) throw malformed(code, b, p, ve, `length ${len} is not 0`);
       return ROUTE_REFRESH;
@@ -42,6 +42,18 @@ export function decodeCapability(b: Uint8Array, p: number, end: number): Capabil
     case 65: // FourOctetAs
       if (len !== 4) throw malformed(code, b, p, ve, `length ${len} is not 4`);
       return { kind: 'four-octet-as', code, asn: ((b[v]! << 24) | (b[v + 1]! << 16) | (b[v + 2]! << 8) | b[v + 3]!) >>> 0 };
+    case 64: // GracefulRestart
+    case 69: // AddPath
+    case 73: // Fqdn
+      return decodeRareCapability(code, len, b, p, v, ve);
+    default:
+      return unknown(code, b, v, ve);
+  }
+}
+
+/** The capabilities with variable-length values, kept out of decodeCapability so the hot switch stays small. */
+function decodeRareCapability(code: number, len: number, b: Uint8Array, p: number, v: number, ve: number): Capability {
+  switch (code) {
     case 64: { // GracefulRestart
       if (len < 2 || (len - 2) % 4 !== 0) throw malformed(code, b, p, ve, `length ${len} is not 2 + 4n`);
       const families: GracefulRestartFamily[] = [];
@@ -85,6 +97,19 @@ export function decodeCapability(b: Uint8Array, p: number, end: number): Capabil
 
 function unknown(code: number, b: Uint8Array, v: number, ve: number): Capability {
   return { kind: 'unknown', code, value: b.slice(v, ve) };
+}
+
+// The two families every OPEN carries are shared frozen objects (like ROUTE_REFRESH below): two allocations
+// less per OPEN.
+const MP_IPV4_UNICAST: Capability = Object.freeze({ kind: 'multiprotocol', code: CapabilityCode.MultiProtocol, afi: Afi.Ipv4, safi: Safi.Unicast });
+const MP_IPV6_UNICAST: Capability = Object.freeze({ kind: 'multiprotocol', code: CapabilityCode.MultiProtocol, afi: Afi.Ipv6, safi: Safi.Unicast });
+
+function multiprotocol(afi: number, safi: number): Capability {
+  if (safi === 1) {
+    if (afi === 1) return MP_IPV4_UNICAST;
+    if (afi === 2) return MP_IPV6_UNICAST;
+  }
+  return { kind: 'multiprotocol', code: CapabilityCode.MultiProtocol, afi, safi };
 }
 
 const ROUTE_REFRESH: Capability = Object.freeze({ kind: 'route-refresh', code: CapabilityCode.RouteRefresh });
@@ -166,7 +191,7 @@ function assertNever(x: never): never {
 // ---- constructors for callers building OPENs -------------------------------------------------------------
 
 export const capability = {
-  multiprotocol: (afi: Afi, safi: Safi = Safi.Unicast): Capability => ({ kind: 'multiprotocol', code: CapabilityCode.MultiProtocol, afi, safi }),
+  multiprotocol: (afi: Afi, safi: Safi = Safi.Unicast): Capability => multiprotocol(afi, safi),
   routeRefresh: (): Capability => ROUTE_REFRESH,
   extendedMessage: (): Capability => EXTENDED_MESSAGE,
   enhancedRouteRefresh: (): Capability => ENHANCED_ROUTE_REFRESH,

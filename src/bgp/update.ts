@@ -6,7 +6,7 @@
 // caller must withdraw. `attribute-discard` errors drop the attribute and are listed in `msg.discarded`.
 import { Afi, AttrFlag, MessageType, PathAttributeType as T, Safi, UpdateSubcode } from './constants.js';
 import { BgpError } from './errors.js';
-import { attributeLength, decodeAttribute, encodeAttribute } from './attributes.js';
+import { attributeError, attributeLength, decodeAttribute, encodeAttribute } from './attributes.js';
 import { emptyPrefixList, prefixListOf, scanPrefixes, writePrefixList } from './nlri.js';
 import type { CodecContext, Family, PathAttribute, PrefixList, UpdateMessage } from './types.js';
 
@@ -70,13 +70,15 @@ export function decodeUpdate(b: Uint8Array, ctx: CodecContext): UpdateMessage {
     }
     seen[code] = st;
     const a = decodeAttribute(b, p, v, ve, ctx);
-    if (a instanceof BgpError) {
-      if (a.action === 'session-reset') throw a;
-      if (a.action === 'treat-as-withdraw') withdraw ??= a;
-      else (discarded ??= []).push(a);
+    if (a === null) {
+      const e = attributeError()!;
+      if (e.action === 'session-reset') throw e;
+      if (e.action === 'treat-as-withdraw') withdraw ??= e;
+      else (discarded ??= []).push(e);
     } else {
       attributes.push(a);
-      if (a.kind === 'mp-reach' ? a.nlri.count > 0 : code === 14) reachNlri = true;
+      // Checked by code first: `kind` is shared by a dozen object shapes (a megamorphic load).
+      if (code === 14) reachNlri = a.kind !== 'mp-reach' || a.nlri.count > 0;
     }
     p = ve;
   }

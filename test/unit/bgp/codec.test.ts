@@ -300,6 +300,17 @@ describe('UPDATE, IPv6 (MP_REACH_NLRI / MP_UNREACH_NLRI)', () => {
     W.update([], W.cat(W.origin(0), W.asPath([65002]), W.mpReach(2, 1, W.ip6('2001:db8::2'), W.prefixes(hundred))), []),
     as4,
   );
+  it('decoded next hops are interned copies: equal bytes give the same array, never a view of the message', () => {
+    const wire = (nh: string) => W.bytes(W.update([], W.cat(W.origin(0), W.asPath([1]), W.mpReach(2, 1, W.ip6(nh), W.prefixes(v6))), []));
+    const a = wire('2001:db8::2');
+    const hop = (w: Uint8Array) => findAttribute(decodeMessage(w, as4) as UpdateMessage, 'mp-reach')!.nextHop;
+    const first = hop(a);
+    assert.notEqual(first.buffer, a.buffer);
+    assert.equal(hop(wire('2001:db8::2')), first);
+    const other = hop(wire('2001:db8::3'));
+    assert.deepEqual(Array.from(other), W.ip6('2001:db8::3'));
+    assert.deepEqual(Array.from(first), W.ip6('2001:db8::2'), 'an earlier next hop is not overwritten');
+  });
   it('a next hop from the link-local pair is readable', () => {
     const m = decodeMessage(
       W.bytes(W.update([], W.cat(W.origin(0), W.asPath([1]), W.mpReach(2, 1, [...W.ip6('2001:db8::2'), ...W.ip6('fe80::1')], W.prefixes(v6))), [])),
