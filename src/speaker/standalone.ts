@@ -46,6 +46,16 @@ export function nodeState(config: Config, cluster: Cluster, nodeName: string): N
   const nodeObj = cluster.nodes.find((n) => n.name === nodeName);
   const node: NodeView = { name: nodeName, labels: nodeObj?.labels ?? {} };
   const plan = planCluster(config, cluster, { node: nodeName });
+  // Endpoints by Service, built once: a scan of every slice per Service is quadratic at 10,000 Services.
+  const endpointsOf = new Map<string, EndpointView[]>();
+  for (const slice of cluster.endpointSlices) {
+    if (slice.serviceName === null) continue;
+    const key = `${slice.namespace}/${slice.serviceName}`;
+    let l = endpointsOf.get(key);
+    if (l === undefined) endpointsOf.set(key, (l = []));
+    // An unset ready condition counts as ready (discovery/v1).
+    for (const e of slice.endpoints) l.push({ nodeName: e.nodeName, ready: e.conditions.ready ?? true });
+  }
   const announced: AnnouncedService[] = [];
   const services: { key: string; ips: readonly string[]; reason: string | null }[] = [];
   for (const svc of cluster.services) {
@@ -57,12 +67,7 @@ export function nodeState(config: Config, cluster: Cluster, nodeName: string): N
       ips,
       externalTrafficPolicy: svc.externalTrafficPolicy === 'Local' ? 'Local' : 'Cluster',
     };
-    const endpoints: EndpointView[] = [];
-    for (const slice of cluster.endpointSlices) {
-      if (slice.namespace !== svc.namespace || slice.serviceName !== svc.name) continue;
-      // An unset ready condition counts as ready (discovery/v1).
-      for (const e of slice.endpoints) endpoints.push({ nodeName: e.nodeName, ready: e.conditions.ready ?? true });
-    }
+    const endpoints = endpointsOf.get(svc.key) ?? [];
     let reason: string | null = bgpWithdrawReason(config, view, endpoints, node);
     const pool = poolOfService(config, view);
     if (reason === null && pool.ok && pool.pool.protocol !== 'bgp') reason = LAYER2_REASON;
