@@ -348,11 +348,10 @@ gb global rib add -a ipv6 2001:db8:301::/48
 gb global rib add -a ipv4 10.3.3.0/24 aigp metric 100 || log "gobgp: no aigp"
 
 # ---- let every good session come up and exchange its tables -----------------------------------------------------
-established() { vty 'show bgp summary json' | python3 -c '
+established() { vty 'show bgp neighbors json' | python3 -c '
 import json,sys
 d=json.load(sys.stdin)
-n=[p for af in d.values() for a,p in af.get("peers",{}).items() if p.get("state")=="Established"]
-sys.exit(0 if len(set(n))>=5 else 1)'; }
+sys.exit(0 if sum(1 for p in d.values() if p.get("bgpState")=="Established")>=5 else 1)'; }
 wait_for "FRR sessions" 90 established || vty 'show bgp summary' >&2
 wait_for "GoBGP sessions" 60 sh -c "[ \$(ip netns exec $pfx-gobgp gobgp neighbor | grep -c Establ) -ge 4 ]" || gb neighbor >&2
 sleep 5 # settle: let MRAI-delayed UPDATEs and End-of-RIBs go out before the changes below
