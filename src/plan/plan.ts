@@ -42,7 +42,10 @@ function byKey(a: string, b: string): number {
 
 /** The contract's processing order: (creationTimestamp, namespace/name). */
 export function processingOrder(services: readonly ServiceObject[]): ServiceObject[] {
-  return [...services].sort((a, b) => timeOf(a) - timeOf(b) || byKey(a.key, b.key));
+  // Parse each timestamp once, not in every comparison.
+  const keyed = services.map((s) => ({ s, t: timeOf(s) }));
+  keyed.sort((a, b) => a.t - b.t || byKey(a.s.key, b.s.key));
+  return keyed.map((k) => k.s);
 }
 
 export function planCluster(config: Config, cluster: Cluster, opts: PlanOptions = {}): Plan {
