@@ -418,7 +418,24 @@ export class BgpSpeaker {
       this.scheduleFlush(p);
     });
     s.on('drained', () => this.scheduleFlush(p));
-    s.on('state', (from, to) => this.log.debug('sessionState', { peer: p.key, from, to }));
+    s.on('state', (from, to) => {
+      this.log.debug('sessionState', { peer: p.key, from, to });
+      // A failure before Established ('down' covers leaving Established): a refused OPEN, a NOTIFICATION in
+      // OpenSent/OpenConfirm, a failed connect. It must show in /status and the log too.
+      if (to === 'Idle' && from !== 'Established') this.onAttemptFailed(p);
+    });
+  }
+
+  private onAttemptFailed(p: PeerEntry): void {
+    const le = p.session.lastError;
+    if (le === undefined || p.removed || this.stopped || le.event === 'ManualStop') return;
+    p.lastError = le;
+    const n = le.notification;
+    if (n !== undefined && n.direction === 'received') {
+      this.log.warn('peerNotification', { peer: p.key, code: n.code, subcode: n.subcode, name: notificationName(n.code, n.subcode), message: shutdownMessage(n), state: le.state });
+    } else {
+      this.log.info('sessionFailed', { peer: p.key, fsmEvent: le.event, state: le.state, ...(n ? { notification: notificationName(n.code, n.subcode), direction: n.direction } : {}) });
+    }
   }
 
   private onEstablished(p: PeerEntry, neg: Negotiated, ctx: CodecContext): void {

@@ -365,6 +365,20 @@ describe('BgpSpeaker: status', () => {
     assert.doesNotMatch(await metrics.metrics(), /metallb_speaker_announced\{/);
   });
 
+  it('a NOTIFICATION refusing our OPEN (before Established) shows as the last error and in the log', async () => {
+    const clock = new FakeClock();
+    // The peer expects AS 64999: it answers our OPEN with OPEN Message Error / Bad Peer AS (2/2).
+    const peer = await listeningPeer('127.0.0.22', { localAs: 64512, peerAs: 64999 }, clock);
+    const { speaker, log } = makeSpeaker({ clock });
+    speaker.setPeers([peerConfig({ peerAddress: '127.0.0.22', peerPort: peer.port })]);
+    await until(() => speaker.status().sessions[0]?.lastError !== null, 'the refusal');
+    const le = speaker.status().sessions[0]!.lastError!;
+    assert.deepEqual([le.notification?.direction, le.notification?.code, le.notification?.subcode, le.notification?.name], ['received', 2, 2, 'OpenMessageError/BadPeerAs']);
+    const line = log.lines.find((l) => l['event'] === 'peerNotification');
+    assert.equal(line?.['name'], 'OpenMessageError/BadPeerAs');
+    assert.equal(peer.ups.length, 0);
+  });
+
   it('keeps KEEPALIVEs flowing while a large table drains', async () => {
     const clock = new FakeClock();
     const peer = await listeningPeer('127.0.0.16', { localAs: 64512, peerAs: 64512, holdTime: 9 }, clock);
