@@ -97,13 +97,8 @@ export async function runSpeaker(flags: SpeakerFlags, opts: { forceExit?: boolea
   }
   const ma = server.address() as AddressInfo;
   log.info('metricsListening', { address: ma.address, port: ma.port });
-  try {
-    await speaker.start();
-  } catch (e) {
-    cleanup();
-    server.close();
-    return usage(`--bgp-listen ${flags.bgpListen}: ${errText(e)}`);
-  }
+  // Files first, listener second: the listener is then created with the peers' TCP-MD5 keys already set
+  // (no keyed peer's handshake is ever accepted unsigned, RFC 2385).
   const err = standalone.start();
   if (err !== null) {
     cleanup();
@@ -111,6 +106,15 @@ export async function runSpeaker(flags: SpeakerFlags, opts: { forceExit?: boolea
     server.close();
     process.stderr.write(`error: ${err.kind === 'unreadable' ? '' : `${err.file}: `}${err.error.replace(/\s*\n\s*/g, ' ')}\n`);
     return err.kind === 'invalid-config' ? 1 : 2;
+  }
+  try {
+    await speaker.start();
+  } catch (e) {
+    cleanup();
+    standalone.close();
+    await speaker.stop({ timeoutMs: 1000 });
+    server.close();
+    return usage(`--bgp-listen ${flags.bgpListen}: ${errText(e)}`);
   }
   ready = true;
   log.info('ready', { peers: speaker.peerKeys() });

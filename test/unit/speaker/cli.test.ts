@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -76,7 +77,31 @@ describe('ingot speaker: errors', () => {
     assert.equal(r3.status, 1);
     assert.match(r3.stderr, new RegExp(`^error: ${bad}: .*peers`, 'm'));
   });
+
+  it('a --bgp-listen address in use is exit 2 naming the flag', async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    try {
+      const port = (busy.address() as AddressInfo).port;
+      const r = await runAsync(['speaker', '--node-name', 'n1', '--config', cfgFile, '--cluster', clFile, '--metrics-addr', '127.0.0.1:0', '--bgp-listen', `127.0.0.1:${port}`]);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, new RegExp(`^error: --bgp-listen 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`, 'm'));
+    } finally {
+      busy.close();
+    }
+  });
 });
+
+/** bin/ingot without blocking the event loop (this process holds the port the child must find busy). */
+function runAsync(args: string[]): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(INGOT_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(c);
+    let stderr = '';
+    c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    c.on('exit', (status) => resolve({ status, stderr }));
+  });
+}
 
 function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
