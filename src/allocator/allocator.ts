@@ -142,6 +142,9 @@ interface ServiceState {
 
 /** Everything the allocator reads from a Service, derived once per call. */
 interface Derived {
+  readonly ok: true;
+  /** Set (with `requested` null) only when derive() was asked to be lenient about a broken request. */
+  readonly requestError: Failure | null;
   readonly key: string;
   readonly family: ServiceFamily;
   /** Families in the order the Service lists them (primary first); IPv4 first when it lists none. */
@@ -330,7 +333,7 @@ export class Allocator {
     if (!fam.ok) return fam;
     const d = this.derive(svc, true);
     if (!d.ok) return d;
-    const want = d.value;
+    const want = d;
     if (fam.value.family !== want.family) {
       return fail('familyMismatch', `status IPs ${quoteList(texts)} do not match the ipFamily of the service (${want.family})`);
     }
@@ -370,10 +373,10 @@ export class Allocator {
     }
     const fam = familyOfParsed(ips, 'addresses');
     if (!fam.ok) return fam;
-    if (fam.value.family !== d.value.family) {
-      return fail('familyMismatch', `addresses ${quoteList(ips.map((i) => i.text))} do not match the ipFamily of the service (${d.value.family})`);
+    if (fam.value.family !== d.family) {
+      return fail('familyMismatch', `addresses ${quoteList(ips.map((i) => i.text))} do not match the ipFamily of the service (${d.family})`);
     }
-    return this.assignParsed(d.value, ips);
+    return this.assignParsed(d, ips);
   }
 
   /**
@@ -383,9 +386,8 @@ export class Allocator {
    * addresses that still satisfy it keeps them.
    */
   allocate(svc: ServiceInput): AllocationResult {
-    const dr = this.derive(svc);
-    if (!dr.ok) return dr;
-    const d = dr.value;
+    const d = this.derive(svc);
+    if (!d.ok) return d;
     let named: PoolState | null = null;
     if (d.pool !== null) {
       named = this.byName.get(d.pool) ?? null;
@@ -446,7 +448,7 @@ export class Allocator {
   private derive(
     svc: ServiceInput,
     lenientRequest = false,
-  ): { ok: true; value: Derived; requestError: Failure | null } | Failure {
+  ): Derived | Failure {
     const family = serviceFamily(svc);
     if (!family.ok) return family;
     const ports = servicePorts(svc);
@@ -460,19 +462,18 @@ export class Allocator {
     }
     const order =
       family.value === 'ipv4' ? ORDER_V4 : family.value === 'ipv6' ? ORDER_V6 : svc.ipFamilies?.[0] === 'IPv6' ? ORDER_V6_V4 : ORDER_V4_V6;
+    // One object, no { ok, value } wrapper: this runs on every allocation.
     return {
       ok: true,
-      value: {
-        key: svc.key,
-        family: family.value,
-        order,
-        ports: ports.value,
-        sharingKey: sharingKey(svc),
-        backendKey: backendKey(svc),
-        requested: requested.value,
-        pool: requestedPool(svc),
-      },
       requestError,
+      key: svc.key,
+      family: family.value,
+      order,
+      ports: ports.value,
+      sharingKey: sharingKey(svc),
+      backendKey: backendKey(svc),
+      requested: requested.value,
+      pool: requestedPool(svc),
     };
   }
 
