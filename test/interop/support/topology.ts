@@ -763,6 +763,13 @@ export class Topology {
     return { status: Number(out.slice(i + 1)) || 0, body: out.slice(0, i) };
   }
 
+  /** Waits until the speaker's /readyz answers 200 (files loaded, peers configured). */
+  async waitReady(node: LabNode, timeoutMs = 60_000): Promise<void> {
+    await waitFor(`${node.name} speaker /readyz`, () => this.httpGet(node, '/readyz').status === 200, { timeoutMs, intervalMs: 100 }).catch((e: Error) => {
+      throw new Error(`${e.message}\n${this.speakerLog(node).slice(-2000)}`);
+    });
+  }
+
   /** The speaker's /status JSON, or undefined when it does not answer. */
   status(node: LabNode): Record<string, unknown> | undefined {
     const r = this.httpGet(node, '/status');
@@ -836,6 +843,21 @@ export function connectionAttempts(lines: readonly string[], src: string): numbe
     if (m) ports.add(m[1]!);
   }
   return ports.size;
+}
+
+/**
+ * BGP NOTIFICATIONs sent by `src` in tcpdump -v output: tcpdump prints the TCP line (`SRC.PORT > DST.PORT: ...
+ * length N: BGP`) and then one decoded line per BGP message; returns those "Notification Message" lines.
+ */
+export function bgpNotifications(lines: readonly string[], src: string): string[] {
+  const out: string[] = [];
+  let fromSrc = false;
+  for (const l of lines) {
+    if (/^\s+\S+\.\d+ > \S+\.\d+: /.test(l)) fromSrc = l.trimStart().startsWith(`${src}.`);
+    else if (/^\d/.test(l)) fromSrc = false;
+    else if (fromSrc && /Notification Message/.test(l)) out.push(l.trim());
+  }
+  return out;
 }
 
 export function alive(pid: number): boolean {
