@@ -532,6 +532,8 @@ export class BgpSpeaker {
   /** Outgoing connection with options Node lacks: the fd is configured before the first SYN (src/net). */
   private dialNative(p: PeerEntry, o: net.TcpNetConnectOpts): net.Socket {
     const c = p.config;
+    const addon = this.addonForTtlOnly(p);
+    if (addon === null) return net.connect(o);
     try {
       const ttl = ttlFor(c);
       const sock = createBgpSocket(
@@ -542,7 +544,7 @@ export class BgpSpeaker {
           ...(ttl !== undefined ? { ttl } : {}),
           ...(c.gtsm ? { minTtl: GTSM_TTL } : {}),
         },
-        this.nativeLoader(),
+        addon,
       );
       p.socketError = null;
       return sock.connect({ host: o.host!, port: o.port });
@@ -551,6 +553,28 @@ export class BgpSpeaker {
       if (p.socketError !== msg) this.log.error('socketOptions', { peer: p.key, error: msg });
       p.socketError = msg;
       throw e;
+    }
+  }
+
+  /**
+   * The addon, or null when it cannot be loaded and the peer only wanted the eBGP TTL of 1: that TTL is a
+   * safety default, not something the user asked for, so the session goes ahead with the system TTL (and a
+   * warning) rather than not at all. A password or GTSM without the addon stays an error (thrown).
+   */
+  private addonForTtlOnly(p: PeerEntry): NativeAddon | null {
+    try {
+      return this.nativeLoader();
+    } catch (e) {
+      const c = p.config;
+      if (c.password !== null || c.gtsm || c.ebgpMultihop) {
+        const msg = e instanceof Error ? e.message : String(e);
+        if (p.socketError !== msg) this.log.error('socketOptions', { peer: p.key, error: msg });
+        p.socketError = msg;
+        throw e;
+      }
+      if (p.socketError === null) this.log.warn('ttlNotSet', { peer: p.key, why: e instanceof Error ? e.message : String(e) });
+      p.socketError = 'eBGP TTL 1 not set: native addon unavailable';
+      return null;
     }
   }
 
@@ -567,8 +591,9 @@ export class BgpSpeaker {
     }
     try {
       const ttl = ttlFor(p.config);
-      if (ttl !== undefined) setTtl(socket, ttl, this.nativeLoader());
-      if (p.config.gtsm) setMinTtl(socket, GTSM_TTL, this.nativeLoader());
+      const addon = ttl !== undefined || p.config.gtsm ? this.addonForTtlOnly(p) : null;
+      if (addon !== null && ttl !== undefined) setTtl(socket, ttl, addon);
+      if (addon !== null && p.config.gtsm) setMinTtl(socket, GTSM_TTL, addon);
     } catch (e) {
       this.log.error('socketOptions', { peer: p.key, error: e });
       socket.destroy();

@@ -278,6 +278,27 @@ describe('BgpSpeaker: socket options and received UPDATEs', () => {
     assert.notEqual(speaker.status().sessions[1]?.state, 'Established');
   });
 
+  it('without the native addon an eBGP peer still comes up (system TTL, reported); a password peer does not', async () => {
+    const clock = new FakeClock();
+    const peer = await listeningPeer('127.0.0.23', { localAs: 64513, peerAs: 64512 }, clock);
+    const log = captureLog();
+    const speaker = new BgpSpeaker(
+      { nodeName: 'node-a', logger: createLogger({ write: log.write }) },
+      { clock, interfaces: () => LO, native: () => { throw new Error('addon not built'); } },
+    );
+    cleanups.push(() => speaker.stop({ timeoutMs: 1000 }));
+    speaker.setPeers([
+      peerConfig({ peerAddress: '127.0.0.23', peerPort: peer.port, peerASN: 64513 }),
+      peerConfig({ peerAddress: '127.0.0.24', peerPort: peer.port, password: 'k' }),
+    ]);
+    speaker.setAdvertisementsAll([route4('10.1.0.1/32')]);
+    await until(() => peer.routes.size === 1, 'the eBGP session');
+    await until(() => speaker.status().sessions[1]?.socketError === 'addon not built', 'the password peer to report the error');
+    assert.match(String(speaker.status().sessions[0]?.socketError), /TTL 1 not set/);
+    assert.ok(log.lines.some((l) => l['event'] === 'ttlNotSet'));
+    assert.ok(log.lines.some((l) => l['event'] === 'socketOptions' && l['level'] === 'error'));
+  });
+
   it('TCP-MD5 on the listener: a keyed peer dialling in Establishes', async () => {
     const clock = new FakeClock();
     const { speaker } = makeSpeaker({ clock, listen: { host: '127.0.0.1', port: 0 } });
