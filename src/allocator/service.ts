@@ -161,20 +161,35 @@ export function backendKey(svc: ServiceInput): string {
     .join(',');
 }
 
+// "TCP/80" strings are interned: thousands of Services share a handful of ports, and each allocation keeps
+// its port list for the life of the allocation.
+const portNames = new Map<string, string[]>();
+
+function portName(protocol: string, port: number): string {
+  let byPort = portNames.get(protocol);
+  if (byPort === undefined) {
+    byPort = [];
+    portNames.set(protocol, byPort);
+  }
+  return (byPort[port] ??= `${protocol}/${port}`);
+}
+
+function validPort(port: number): boolean {
+  return Number.isInteger(port) && port >= 0 && port <= 65535;
+}
+
 /** The Service's (protocol, port) pairs as "TCP/80" strings, deduplicated. */
 export function servicePorts(svc: ServiceInput): Derived<string[]> {
   const ports = svc.ports ?? [];
   // Most Services have one port: skip the Set.
   if (ports.length === 1) {
     const p = ports[0]!;
-    if (Number.isInteger(p.port) && p.port >= 0 && p.port <= 65535) return ok([`${p.protocol ?? 'TCP'}/${p.port}`]);
+    if (validPort(p.port)) return ok([portName(p.protocol ?? 'TCP', p.port)]);
   }
   const out = new Set<string>();
   for (const p of ports) {
-    if (!Number.isInteger(p.port) || p.port < 0 || p.port > 65535) {
-      return fail('invalidService', `invalid port ${String(p.port)}`);
-    }
-    out.add(`${p.protocol ?? 'TCP'}/${p.port}`);
+    if (!validPort(p.port)) return fail('invalidService', `invalid port ${String(p.port)}`);
+    out.add(portName(p.protocol ?? 'TCP', p.port));
   }
   return ok([...out]);
 }
