@@ -222,6 +222,9 @@ export class BgpSpeaker {
         entry.rib.setDesired(old.desired);
         entry.initialized = old.initialized;
         this.peers.set(key, entry);
+        // The series now describe the new session, which is not up yet.
+        this.metrics?.setSessionUp(key, false);
+        this.updateCounts(entry);
         void stopping.then(() => this.startEntry(entry));
       }
     }

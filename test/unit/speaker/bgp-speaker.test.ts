@@ -191,6 +191,7 @@ describe('BgpSpeaker: peers', () => {
 
     speaker.setPeers([{ ...cfg, holdTime: 60, keepaliveTime: 20 }]);
     assert.notEqual(speaker.sessionOf(key), first);
+    assert.match(await metrics.metrics(), new RegExp(`metallb_bgp_session_up\\{peer="${key}"\\} 0`), 'the new session is not up yet');
     await until(() => peer.downs.length === 1, 'the old session to close');
     assert.equal(peer.downs[0]?.notification?.direction, 'received');
     assert.equal(peer.downs[0]?.notification?.code, NotificationCode.Cease);
