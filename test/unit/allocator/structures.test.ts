@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { OrdinalSet, compareDigits, incrementDigits } from '../../../src/allocator/ordinal-set.js';
 import { V4Space, V6Space, buildSpaces } from '../../../src/allocator/space.js';
-import { formatIPv4, parseCIDR, parseIP, v4 } from '../../../src/allocator/ip.js';
+import { formatIPv4, formatIPv6, formatIPv6Reference, parseCIDR, parseIP, v4 } from '../../../src/allocator/ip.js';
 
 function digitsOf(n: number, depth: number): Uint8Array {
   const d = new Uint8Array(depth);
@@ -142,6 +142,22 @@ describe('address spaces', () => {
     assert.equal(all.digitsOf(ip, d), true);
     assert.equal(all.ipAt(d)?.text, ip.text);
     assert.equal(s64.digitsOf(parseIP('2001:db8:0:1::')!, new Uint8Array(s64.depth)), false);
+  });
+
+  test('IPv6 text agrees with ip-num\'s RFC 5952 collapse', () => {
+    // Groups drawn mostly from 0 so that zero runs of every length and position occur.
+    const group = fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xffff }) });
+    fc.assert(
+      fc.property(fc.array(group, { minLength: 8, maxLength: 8 }), (groups) => {
+        const n = groups.reduce((acc, g) => (acc << 16n) | BigInt(g), 0n);
+        assert.equal(formatIPv6(n), formatIPv6Reference(n));
+      }),
+      { numRuns: 2000 },
+    );
+    assert.equal(formatIPv6(0n), '::');
+    assert.equal(formatIPv6(1n), '::1');
+    assert.equal(formatIPv6(0x20010db8000000010000000000000001n), '2001:db8:0:1::1');
+    assert.equal(formatIPv6(0x20010db8000000000001000000000001n), '2001:db8::1:0:0:1', 'first of two equal runs');
   });
 
   test('IP parsing follows Go net.ParseIP', () => {
