@@ -101,6 +101,8 @@ interface PeerEntry {
   treatAsWithdraw: number;
   routeRefreshes: number;
   lastError: LastError | null;
+  /** Why the last Established session ended (lastError also covers failed attempts since). */
+  lastDown: LastError | null;
   socketError: string | null;
   started: boolean;
   removed: boolean;
@@ -366,6 +368,7 @@ export class BgpSpeaker {
       treatAsWithdraw: 0,
       routeRefreshes: 0,
       lastError: null,
+      lastDown: null,
       socketError: null,
       started: false,
       removed: false,
@@ -469,6 +472,7 @@ export class BgpSpeaker {
     p.eorSent = false;
     p.rib.peerReset();
     p.lastError = reason;
+    p.lastDown = reason;
     // A retired session's series belong to its successor (same key) or are already removed.
     if (!p.removed) {
       this.metrics?.setSessionUp(p.key, false);
@@ -700,6 +704,7 @@ export class BgpSpeaker {
       treatAsWithdraw: p.treatAsWithdraw,
       routeRefreshesReceived: p.routeRefreshes,
       lastError: le === null ? null : describeLastError(le),
+      lastDown: p.lastDown === null ? null : describeLastError(p.lastDown),
       socketError: p.socketError,
     };
   }
@@ -741,6 +746,7 @@ export interface SessionStatus {
   treatAsWithdraw: number;
   routeRefreshesReceived: number;
   lastError: LastErrorStatus | null;
+  lastDown: LastErrorStatus | null;
   socketError: string | null;
 }
 

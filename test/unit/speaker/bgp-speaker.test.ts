@@ -364,6 +364,7 @@ describe('BgpSpeaker: status', () => {
     assert.equal(s.negotiated?.routeRefresh, true);
     assert.deepEqual(s.prefixes, { desired: 1, sent: 1, pending: 0, unsendable: [] });
     assert.equal(s.lastError, null);
+    assert.equal(s.lastDown, null);
     assert.deepEqual(st.announcements, [
       { service: 'default/web', ips: ['10.1.0.1'], prefixes: ['10.1.0.1/32'], peers: [s.peer], reason: null },
       { service: 'default/idle', ips: ['10.1.0.2'], prefixes: [], peers: [], reason: 'noEndpoints' },
@@ -381,6 +382,7 @@ describe('BgpSpeaker: status', () => {
       name: 'Cease/AdministrativeShutdown',
       message: 'router maintenance',
     });
+    assert.deepEqual(speaker.status().sessions[0]!.lastDown, le);
     assert.deepEqual(speaker.status().announcements[0]?.peers, []);
     // The withdrawn Service's series goes away when the Service does.
     speaker.setServices([]);
@@ -398,6 +400,7 @@ describe('BgpSpeaker: status', () => {
     assert.deepEqual([le.notification?.direction, le.notification?.code, le.notification?.subcode, le.notification?.name], ['received', 2, 2, 'OpenMessageError/BadPeerAs']);
     const line = log.lines.find((l) => l['event'] === 'peerNotification');
     assert.equal(line?.['name'], 'OpenMessageError/BadPeerAs');
+    assert.equal(speaker.status().sessions[0]!.lastDown, null, 'never was Established');
     assert.equal(peer.ups.length, 0);
   });
 
