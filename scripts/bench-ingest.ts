@@ -2,7 +2,8 @@
 // ingot on the same topology (test/interop/support/topology.ts: FRR with zebra in <prefix>-rtr, the speaker in
 // <prefix>-n1, a bridge between them). Needs root, FRR, gobgpd; prints a Markdown table.
 //
-//   node --import tsx scripts/bench-ingest.ts [--runs 3] [--sizes 10000,100000] [--only gobgp|ingot|driver]
+//   node --import tsx scripts/bench-ingest.ts [--runs 3] [--sizes 10000,100000] [--only gobgp,ingot,driver] [--no-zebra]
+// (--no-zebra: bgpd alone, `bgpd -Z`; nothing is installed in the kernel, so the router's CPU goes to BGP only)
 //
 // Speakers:
 //   gobgp   gobgpd in n1; routes injected through its gRPC API (AddPathStream, 1000 paths per request) by
@@ -24,18 +25,20 @@ import { waitFor } from '../test/helpers/netns.js';
 import { scaleServices } from '../test/interop/support/scale.js';
 
 interface Args {
+  zebra: boolean;
   runs: number;
   sizes: number[];
   only: string[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { runs: 3, sizes: [10_000, 100_000], only: ['gobgp', 'ingot', 'driver'] };
+  const a: Args = { zebra: true, runs: 3, sizes: [10_000, 100_000], only: ['gobgp', 'ingot', 'driver'] };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1] ?? '';
     if (argv[i] === '--runs') (a.runs = Number(v)), i++;
     else if (argv[i] === '--sizes') (a.sizes = v.split(',').map(Number)), i++;
     else if (argv[i] === '--only') (a.only = v.split(',')), i++;
+    else if (argv[i] === '--no-zebra') a.zebra = false;
   }
   return a;
 }
@@ -71,6 +74,7 @@ async function watch(topo: Topology, peer: string, n: number, timeoutMs: number)
     if (est === 0 && s.state === 'Established') est = now;
     if (first === 0 && s.n > 0) first = now;
     if (all === 0 && s.n >= n) all = now;
+    if (all !== 0 && !topo.opts.zebra) break;
     if (all !== 0 && now - lastFibPoll >= 20) {
       lastFibPoll = now;
       if ((await fibBgp(topo)) >= n) fib = Date.now();
@@ -83,7 +87,7 @@ async function watch(topo: Topology, peer: string, n: number, timeoutMs: number)
 }
 
 async function waitEmpty(topo: Topology, peer: string): Promise<void> {
-  await waitFor('FRR to drop the previous run', async () => (await pfx(topo, peer)).n === 0 && (await fibBgp(topo)) === 0, {
+  await waitFor('FRR to drop the previous run', async () => (await pfx(topo, peer)).n === 0 && (!topo.opts.zebra || (await fibBgp(topo)) === 0), {
     timeoutMs: 120_000,
     intervalMs: 200,
   });
@@ -180,7 +184,7 @@ const median = (xs: number[]): number => {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const topo = new Topology('igbench', { router: 'frr', nodes: 1, ipv6: false });
+  const topo = new Topology('igbench', { router: 'frr', nodes: 1, ipv6: false, zebra: args.zebra });
   const onSignal = () => {
     void topo.teardown().then(() => process.exit(130));
   };
