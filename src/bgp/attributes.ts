@@ -333,7 +333,8 @@ function header(out: Uint8Array, off: number, flags: number, code: number, len: 
  * unused low bits (0) and ExtendedLength, which is set when asked for or when the value exceeds 255 octets.
  *
  * One switch reads `kind` and `flags` once: attribute objects have many shapes, so every property read
- * shared by all kinds is a megamorphic load, the main cost of encoding a small UPDATE.
+ * shared by all kinds is a megamorphic load, the main cost of encoding a small UPDATE. The cases are in
+ * order of frequency: a switch on strings is a chain of comparisons.
  */
 export function encodeAttribute(a: PathAttribute, ctx: CodecContext, out: Uint8Array, off: number): number {
   const flags = a.flags;
@@ -351,6 +352,26 @@ export function encodeAttribute(a: PathAttribute, ctx: CodecContext, out: Uint8A
       p = header(out, off, flags, 3, 4);
       put32(out, p, a.nextHop);
       return p + 4;
+    case 'mp-reach': {
+      const nh = a.nextHop;
+      const nlri = a.nlri;
+      p = header(out, off, flags, 14, 5 + nh.length + (nlri.end - nlri.start));
+      out[p] = a.afi >>> 8;
+      out[p + 1] = a.afi & 0xff;
+      out[p + 2] = a.safi;
+      out[p + 3] = nh.length;
+      p = copyBytes(nh, out, p + 4);
+      out[p] = 0; // reserved (RFC 4760 §3)
+      return writePrefixList(nlri, out, p + 1);
+    }
+    case 'mp-unreach': {
+      const w = a.withdrawn;
+      p = header(out, off, flags, 15, 3 + (w.end - w.start));
+      out[p] = a.afi >>> 8;
+      out[p + 1] = a.afi & 0xff;
+      out[p + 2] = a.safi;
+      return writePrefixList(w, out, p + 3);
+    }
     case 'med':
       p = header(out, off, flags, 4, 4);
       put32(out, p, a.med);
@@ -384,26 +405,6 @@ export function encodeAttribute(a: PathAttribute, ctx: CodecContext, out: Uint8A
       p = header(out, off, flags, 8, cs.length * 4);
       for (let i = 0; i < cs.length; i++, p += 4) put32(out, p, cs[i]!);
       return p;
-    }
-    case 'mp-reach': {
-      const nh = a.nextHop;
-      const nlri = a.nlri;
-      p = header(out, off, flags, 14, 5 + nh.length + (nlri.end - nlri.start));
-      out[p] = a.afi >>> 8;
-      out[p + 1] = a.afi & 0xff;
-      out[p + 2] = a.safi;
-      out[p + 3] = nh.length;
-      p = copyBytes(nh, out, p + 4);
-      out[p] = 0; // reserved (RFC 4760 §3)
-      return writePrefixList(nlri, out, p + 1);
-    }
-    case 'mp-unreach': {
-      const w = a.withdrawn;
-      p = header(out, off, flags, 15, 3 + (w.end - w.start));
-      out[p] = a.afi >>> 8;
-      out[p + 1] = a.afi & 0xff;
-      out[p + 2] = a.safi;
-      return writePrefixList(w, out, p + 3);
     }
     case 'extended-communities':
       return copyBytes(a.value, out, header(out, off, flags, 16, a.value.length));
