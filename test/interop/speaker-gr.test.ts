@@ -54,7 +54,12 @@ describe('graceful restart enabled: FRR keeps a restarting speaker\'s routes', {
     const poller = (async () => {
       while (!stop) {
         const t = Date.now();
-        const paths = await topo.route(`${WEB}/32`).catch(() => [] as RouterPath[]);
+        // A failed query (vty busy) is no evidence either way: skip it rather than count the path as missing.
+        const paths = await topo.route(`${WEB}/32`).catch(() => undefined);
+        if (paths === undefined) {
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
+        }
         const p1 = paths.find((p) => p.nexthop === N1);
         const p2 = paths.find((p) => p.nexthop === N2);
         polls.push({ t, ...(p1 ? { n1: p1 } : {}), ...(p2 ? { n2: p2 } : {}) });
