@@ -1,28 +1,55 @@
-// The seam for the speaker issues: which nodes announce a Service's addresses, and how. Until the speaker
-// logic lands (BGP node selectors and endpoint rules, Layer 2 leader election, §3 of metallb-compat.md) it
-// answers null, which `ingot plan` prints as "-" and JSON as null, as the CLI contract allows.
+// `ingot plan`'s announce column: which nodes announce each Service, from the same pure decision the
+// speaker runs for its own node (src/announce). This file only turns cluster-file objects into the
+// decision's plain views, once per plan, so the standalone speaker (src/speaker/standalone.ts) and the plan
+// share one conversion.
+import { announceSummary, type AnnounceSummary, type EndpointView, type NodeView, type ServiceView } from '../announce/index.js';
 import type { Config } from '../config/types.js';
 import type { Cluster, ServiceObject } from './cluster.js';
 
-export interface Announce {
-  readonly protocol: 'bgp' | 'layer2' | null;
-  /** Nodes that announce, ascending. */
-  readonly nodes: readonly string[];
-  /** Why nothing is announced, when nothing is. */
-  readonly reason: string | null;
+export type Announce = AnnounceSummary;
+
+/** The cluster's endpoints and nodes as decision inputs, built once per cluster. */
+export interface AnnounceContext {
+  /** "namespace/name" → every endpoint of the Service, all slices flattened. */
+  readonly endpointsOf: ReadonlyMap<string, readonly EndpointView[]>;
+  readonly nodes: readonly NodeView[];
 }
 
-export interface AnnounceInput {
-  readonly config: Config;
-  readonly cluster: Cluster;
-  readonly service: ServiceObject;
-  /** The addresses the allocator gave the Service ([] when none) and their pool. */
-  readonly ips: readonly string[];
-  readonly pool: string | null;
-  /** `--node`: only this node's view is wanted; null = every node. */
-  readonly node: string | null;
+/** Groups EndpointSlices by Service in one pass (a scan per Service would be quadratic at 10,000 Services). */
+export function announceContext(cluster: Cluster): AnnounceContext {
+  const endpointsOf = new Map<string, EndpointView[]>();
+  for (const slice of cluster.endpointSlices) {
+    if (slice.serviceName === null) continue;
+    const key = `${slice.namespace}/${slice.serviceName}`;
+    let list = endpointsOf.get(key);
+    if (list === undefined) endpointsOf.set(key, (list = []));
+    // discovery/v1: an unset ready condition counts as ready.
+    for (const e of slice.endpoints) list.push({ nodeName: e.nodeName, ready: e.conditions.ready ?? true });
+  }
+  return { endpointsOf, nodes: cluster.nodes.map((n) => ({ name: n.name, labels: n.labels })) };
 }
 
-export function announceFor(_input: AnnounceInput): Announce | null {
-  return null;
+/** The decision's view of a Service with the addresses the allocator gave it. */
+export function serviceView(svc: ServiceObject, ips: readonly string[]): ServiceView {
+  return {
+    key: svc.key,
+    type: svc.type,
+    ips,
+    externalTrafficPolicy: svc.externalTrafficPolicy === 'Local' ? 'Local' : 'Cluster',
+  };
+}
+
+/**
+ * Which nodes announce `svc` (every node of the cluster, or only `node` for `--node`; a node absent from
+ * the cluster file is taken with no labels, as the standalone speaker does).
+ */
+export function announceFor(
+  ctx: AnnounceContext,
+  config: Config,
+  svc: ServiceObject,
+  ips: readonly string[],
+  node: string | null,
+): Announce {
+  const nodes = node === null ? ctx.nodes : [ctx.nodes.find((n) => n.name === node) ?? { name: node, labels: {} }];
+  return announceSummary(config, serviceView(svc, ips), ctx.endpointsOf.get(svc.key) ?? [], nodes);
 }

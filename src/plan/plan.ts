@@ -11,7 +11,7 @@
 import { Allocator } from '../allocator/allocator.js';
 import { poolsFromConfig } from '../allocator/from-config.js';
 import type { Config } from '../config/types.js';
-import { announceFor, type Announce } from './announce.js';
+import { announceContext, announceFor, type Announce } from './announce.js';
 import type { Cluster, ServiceObject } from './cluster.js';
 
 export interface ServicePlan {
@@ -19,7 +19,8 @@ export interface ServicePlan {
   readonly ips: readonly string[];
   readonly pool: string | null;
   readonly error: string | null;
-  readonly announce: Announce | null;
+  /** Which nodes announce the Service (src/announce); for other types, why none does (`notLoadBalancer`). */
+  readonly announce: Announce;
 }
 
 export interface Plan {
@@ -62,6 +63,7 @@ export function planCluster(config: Config, cluster: Cluster, opts: PlanOptions 
     const r = allocator.allocate(svc);
     outcome.set(svc.key, r.ok ? { ips: r.ips, pool: r.pool, error: null } : { ips: [], pool: null, error: r.message });
   }
+  const ctx = announceContext(cluster);
   const services: Record<string, ServicePlan> = {};
   for (const svc of [...cluster.services].sort((a, b) => byKey(a.key, b.key))) {
     const o = outcome.get(svc.key) ?? { ips: [], pool: null, error: null };
@@ -70,7 +72,7 @@ export function planCluster(config: Config, cluster: Cluster, opts: PlanOptions 
       ips: o.ips,
       pool: o.pool,
       error: o.error,
-      announce: announceFor({ config, cluster, service: svc, ips: o.ips, pool: o.pool, node: opts.node ?? null }),
+      announce: announceFor(ctx, config, svc, o.ips, opts.node ?? null),
     };
   }
   return { services };
@@ -81,8 +83,7 @@ export function planToJSON(plan: Plan): string {
   return `${JSON.stringify(plan, null, 2)}\n`;
 }
 
-function announceText(a: Announce | null): string {
-  if (a === null) return '-';
+function announceText(a: Announce): string {
   if (a.nodes.length === 0) return a.reason === null ? 'none' : `none (${a.reason})`;
   return `${a.protocol ?? '?'}: ${a.nodes.join(',')}`;
 }

@@ -13,15 +13,14 @@ import {
   poolOfService,
   type Advertisement,
   type AnnouncedService,
-  type EndpointView,
   type NodeView,
-  type ServiceView,
 } from '../announce/index.js';
 import { parseConfig, type Config, type Peer } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { nullLogger } from '../log.js';
 import { parseCluster, type Cluster } from '../plan/cluster.js';
 import { planCluster } from '../plan/plan.js';
+import { announceContext, serviceView } from '../plan/announce.js';
 import type { BgpSpeaker, ServiceAnnouncement } from './bgp-speaker.js';
 
 /** Reason for a Service whose pool is a layer2 pool: not announced over BGP (Layer 2 is its own issue). */
@@ -46,27 +45,13 @@ export function nodeState(config: Config, cluster: Cluster, nodeName: string): N
   const nodeObj = cluster.nodes.find((n) => n.name === nodeName);
   const node: NodeView = { name: nodeName, labels: nodeObj?.labels ?? {} };
   const plan = planCluster(config, cluster, { node: nodeName });
-  // Endpoints by Service, built once: a scan of every slice per Service is quadratic at 10,000 Services.
-  const endpointsOf = new Map<string, EndpointView[]>();
-  for (const slice of cluster.endpointSlices) {
-    if (slice.serviceName === null) continue;
-    const key = `${slice.namespace}/${slice.serviceName}`;
-    let l = endpointsOf.get(key);
-    if (l === undefined) endpointsOf.set(key, (l = []));
-    // An unset ready condition counts as ready (discovery/v1).
-    for (const e of slice.endpoints) l.push({ nodeName: e.nodeName, ready: e.conditions.ready ?? true });
-  }
+  const { endpointsOf } = announceContext(cluster);
   const announced: AnnouncedService[] = [];
   const services: { key: string; ips: readonly string[]; reason: string | null }[] = [];
   for (const svc of cluster.services) {
     if (svc.type !== 'LoadBalancer') continue;
     const ips = plan.services[svc.key]?.ips ?? [];
-    const view: ServiceView = {
-      key: svc.key,
-      type: svc.type,
-      ips,
-      externalTrafficPolicy: svc.externalTrafficPolicy === 'Local' ? 'Local' : 'Cluster',
-    };
+    const view = serviceView(svc, ips);
     const endpoints = endpointsOf.get(svc.key) ?? [];
     let reason: string | null = bgpWithdrawReason(config, view, endpoints, node);
     const pool = poolOfService(config, view);

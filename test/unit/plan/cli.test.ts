@@ -32,7 +32,15 @@ describe('ingot plan', () => {
     const r = runIngot(['plan', '--config', 'examples/config.yaml', '--cluster', 'examples/cluster.yaml', '--node', 'node-a', '-o', 'json']);
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { services: Record<string, { ips: string[]; pool: string | null; error: string | null; announce: unknown }> };
-    assert.deepEqual(out.services['infra/dns-udp'], { type: 'LoadBalancer', ips: ['198.51.100.240'], pool: 'lab', error: null, announce: null });
+    assert.deepEqual(out.services['infra/dns-udp'], {
+      type: 'LoadBalancer',
+      ips: ['198.51.100.240'],
+      pool: 'lab',
+      error: null,
+      announce: { protocol: 'layer2', nodes: [], reason: 'layer2 announcement is not implemented yet' },
+    });
+    // --node narrows the announce column to that node: Local policy, endpoint on node-b only.
+    assert.deepEqual(out.services['shop/checkout']?.announce, { protocol: 'bgp', nodes: [], reason: 'noLocalEndpoints' });
     assert.deepEqual(out.services['shop/checkout']?.ips, ['203.0.113.5']);
     assert.equal(Object.keys(out.services).length, 7);
   });

@@ -46,18 +46,24 @@ describe('planCluster', () => {
     const cl = parseCluster(read('examples/cluster.yaml'));
     if (!cl.ok) assert.fail(cl.error);
     const plan = planCluster(config(read('examples/config.yaml')), cl.cluster);
-    const row = (ips: string[], pool: string | null, type = 'LoadBalancer') => ({ type, ips, pool, error: null, announce: null });
+    const row = (ips: string[], pool: string | null, announce: unknown, type = 'LoadBalancer') => ({ type, ips, pool, error: null, announce });
+    const everyNode = { protocol: 'bgp', nodes: ['node-a', 'node-b', 'node-c'], reason: null };
+    const layer2 = { protocol: 'layer2', nodes: [], reason: 'layer2 announcement is not implemented yet' };
     assert.deepEqual(plan, {
       services: {
-        'default/api': row(['203.0.113.10'], 'public'),
-        'default/web': row(['203.0.113.0'], 'public'),
-        'infra/dns-tcp': row(['198.51.100.240'], 'lab'),
-        'infra/dns-udp': row(['198.51.100.240'], 'lab'),
-        'kube-system/kube-dns': row([], null, 'ClusterIP'),
-        'lab/portal': row(['198.51.100.241', '2001:db8:100::'], 'lab'),
-        'shop/checkout': row(['203.0.113.5'], 'public'),
+        'default/api': row(['203.0.113.10'], 'public', everyNode),
+        'default/web': row(['203.0.113.0'], 'public', everyNode),
+        'infra/dns-tcp': row(['198.51.100.240'], 'lab', layer2),
+        'infra/dns-udp': row(['198.51.100.240'], 'lab', layer2),
+        'kube-system/kube-dns': row([], null, { protocol: null, nodes: [], reason: 'notLoadBalancer' }, 'ClusterIP'),
+        'lab/portal': row(['198.51.100.241', '2001:db8:100::'], 'lab', layer2),
+        // externalTrafficPolicy Local with its one ready endpoint on node-b.
+        'shop/checkout': row(['203.0.113.5'], 'public', { protocol: 'bgp', nodes: ['node-b'], reason: null }),
       },
     });
+    const forC = planCluster(config(read('examples/config.yaml')), cl.cluster, { node: 'node-c' });
+    assert.deepEqual(forC.services['shop/checkout']?.announce, { protocol: 'bgp', nodes: [], reason: 'noLocalEndpoints' });
+    assert.deepEqual(forC.services['default/web']?.announce, { protocol: 'bgp', nodes: ['node-c'], reason: null });
     assert.deepEqual(Object.keys(plan.services), Object.keys(plan.services).sort(), 'keys ascending');
   });
 
@@ -101,11 +107,18 @@ describe('planCluster', () => {
         svc('dual', { ipFamilies: ['IPv4', 'IPv6'], ipFamilyPolicy: 'RequireDualStack' }),
       ]),
     );
-    assert.deepEqual(plan.services['ns/bad-pool'], { type: 'LoadBalancer', ips: [], pool: null, error: 'unknown pool "nope"', announce: null });
+    assert.deepEqual(plan.services['ns/bad-pool'], {
+      type: 'LoadBalancer',
+      ips: [],
+      pool: null,
+      error: 'unknown pool "nope"',
+      announce: { protocol: null, nodes: [], reason: 'noIPAllocated' },
+    });
     assert.deepEqual(plan.services['ns/bad-ip']?.error, '["10.99.0.1"] is not allowed in config');
-    assert.deepEqual(plan.services['ns/np'], { type: 'NodePort', ips: [], pool: null, error: null, announce: null });
+    assert.deepEqual(plan.services['ns/np'], { type: 'NodePort', ips: [], pool: null, error: null, announce: { protocol: null, nodes: [], reason: 'notLoadBalancer' } });
     assert.deepEqual(plan.services['ns/manual']?.ips, ['10.40.0.0']);
-    assert.deepEqual(plan.services['ns/dual'], { type: 'LoadBalancer', ips: ['10.30.0.0', 'fd00:30::'], pool: 'second', error: null, announce: null });
+    assert.deepEqual(plan.services['ns/dual']?.ips, ['10.30.0.0', 'fd00:30::']);
+    assert.equal(plan.services['ns/dual']?.pool, 'second');
   });
 
   test('a broken request on a running Service keeps its address and reports the problem', () => {
@@ -119,8 +132,8 @@ describe('planCluster', () => {
     const lines = text.trimEnd().split('\n');
     assert.equal(lines.length, 3);
     assert.match(lines[0]!, /^SERVICE\s+TYPE\s+IPS\s+POOL\s+ANNOUNCE\s+ERROR$/);
-    assert.match(lines[1]!, /^ns\/a\s+LoadBalancer\s+10\.20\.0\.0\s+first\s+-\s+-$/);
-    assert.match(lines[2]!, /^ns\/bad\s+LoadBalancer\s+-\s+-\s+-\s+unknown pool "nope"$/);
+    assert.match(lines[1]!, /^ns\/a\s+LoadBalancer\s+10\.20\.0\.0\s+first\s+none \(no nodes in the cluster\)\s+-$/);
+    assert.match(lines[2]!, /^ns\/bad\s+LoadBalancer\s+-\s+-\s+none \(noIPAllocated\)\s+unknown pool "nope"$/);
     const col = lines[0]!.indexOf('IPS');
     assert.equal(lines[1]!.indexOf('10.20.0.0'), col);
     assert.ok(lines.every((l) => l === l.trimEnd()));
@@ -128,7 +141,12 @@ describe('planCluster', () => {
 
   test('JSON output is the contract shape', () => {
     const json = JSON.parse(planToJSON(planCluster(CONFIG, cluster([svc('a')])))) as unknown;
-    assert.deepEqual(json, { services: { 'ns/a': { type: 'LoadBalancer', ips: ['10.20.0.0'], pool: 'first', error: null, announce: null } } });
+    // No nodes in this cluster: nothing can announce, and the plan says so.
+    assert.deepEqual(json, {
+      services: {
+        'ns/a': { type: 'LoadBalancer', ips: ['10.20.0.0'], pool: 'first', error: null, announce: { protocol: 'bgp', nodes: [], reason: 'no nodes in the cluster' } },
+      },
+    });
   });
 
   test('property: the same cluster in any order gives the same plan', () => {
