@@ -253,14 +253,33 @@ export function parseCluster(text: string): ClusterResult {
   }
 }
 
-function parseClusterOrThrow(text: string): Cluster {
+/**
+ * The documents of the file as plain values. `kubectl get -o json` output (and any file whose first
+ * character opens a JSON object or array) goes through JSON.parse: JSON is YAML 1.2 with the same meaning,
+ * and JSON.parse reads a 10,000-Service dump in tens of milliseconds where the YAML parser takes seconds,
+ * which is the difference between a standalone speaker announcing at once and after a long pause.
+ */
+function documents(text: string): unknown[] {
+  const first = /\S/.exec(text)?.[0];
+  if (first === '{' || first === '[') {
+    try {
+      return [JSON.parse(text) as unknown];
+    } catch {
+      // Not strict JSON (a flow-style YAML mapping, say): the YAML parser reads it, with its precise errors.
+    }
+  }
   const docs = parseAllDocuments(text, { prettyErrors: false });
   if (!Array.isArray(docs)) throw new ClusterError('not a YAML document stream');
-  const objects: { obj: Obj; where: string }[] = [];
-  docs.forEach((doc, di) => {
+  return docs.map((doc, di) => {
     const err = doc.errors[0];
     if (err !== undefined) throw new ClusterError(`document #${di + 1}: invalid YAML: ${err.message.split('\n')[0]}`);
-    const v: unknown = doc.toJS({ maxAliasCount: 100 });
+    return doc.toJS({ maxAliasCount: 100 }) as unknown;
+  });
+}
+
+function parseClusterOrThrow(text: string): Cluster {
+  const objects: { obj: Obj; where: string }[] = [];
+  documents(text).forEach((v, di) => {
     if (v === null || v === undefined) return;
     if (!isObj(v)) throw new ClusterError(`document #${di + 1}: want a Kubernetes object (a mapping), got ${show(v)}`);
     const kind = v['kind'];

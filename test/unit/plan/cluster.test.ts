@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import { parseCluster } from '../../../src/plan/cluster.js';
 import { REPO_ROOT } from '../../helpers/cli.js';
 
@@ -20,6 +21,19 @@ function err(text: string): string {
 }
 
 describe('cluster file parsing', () => {
+  test('kubectl -o json output reads the same as the YAML form (JSON fast path)', () => {
+    const yamlText = readFileSync(join(REPO_ROOT, 'examples/cluster.yaml'), 'utf8');
+    const fromYaml = ok(yamlText);
+    const docs = parseAllDocuments(yamlText)
+      .map((d) => d.toJS() as { kind?: string; items?: unknown[] } | null)
+      .flatMap((d) => (d === null ? [] : d.kind?.endsWith('List') === true ? (d.items ?? []) : [d]));
+    assert.ok(docs.length > 3, 'the example has several objects');
+    const asJson = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs });
+    assert.deepEqual(ok(asJson), fromYaml);
+    // Errors still name the object and field on the JSON path.
+    assert.match(err(JSON.stringify({ kind: 'Service', metadata: { name: 'x', namespace: 'y' }, spec: { ports: [{ port: 'http' }] } })), /Service y\/x.*spec\.ports\[0\]\.port/);
+  });
+
   test('a kubectl dump: List and ServiceList documents, server fields ignored, other kinds skipped', () => {
     const c = ok(fixture('kubectl-dump.yaml'));
     assert.deepEqual(
