@@ -5,6 +5,8 @@
 // IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 address.
 import { IPv6, collapseIPv6Number } from 'ip-num';
 import type { Family } from './types.js';
+// One Go-compatible IPv4 parser for the whole project (config validation and allocation agree by construction).
+import { parseIPv4Number } from '../config/ip.js';
 
 export type ParsedIP =
   | { readonly family: 'ipv4'; readonly v4: number; readonly v6: 0n; readonly text: string }
@@ -25,34 +27,6 @@ export function v4(n: number): ParsedIP {
 
 export function v6(n: bigint): ParsedIP {
   return { family: 'ipv6', v4: 0, v6: n, text: formatIPv6(n) };
-}
-
-/** Dotted quad to number, by hand: this runs once per claimed address and ip-num's parser is ~20x slower. */
-export function parseIPv4Number(s: string): number | null {
-  let value = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      // Go 1.17+ rejects leading zeros ("01.2.3.4"): they were read as octal by some resolvers.
-      if (digits === 1 && octet === 0) return null;
-      octet = octet * 10 + (c - 48);
-      digits++;
-      if (octet > 255) return null;
-    } else if (c === 46) {
-      if (digits === 0 || dots === 3) return null;
-      value = value * 256 + octet;
-      octet = 0;
-      digits = 0;
-      dots++;
-    } else {
-      return null;
-    }
-  }
-  if (dots !== 3 || digits === 0) return null;
-  return value * 256 + octet;
 }
 
 export function formatIPv4(n: number): string {

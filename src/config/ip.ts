@@ -13,18 +13,41 @@ export function familyBits(family: IPFamily): number {
   return family === 4 ? 32 : 128;
 }
 
-function parseIPv4Value(s: string): bigint | null {
-  const parts = s.split('.');
-  if (parts.length !== 4) return null;
-  let v = 0n;
-  for (const p of parts) {
-    // Go 1.17+ rejects leading zeros, which older parsers read as octal: "010" is ambiguous, so refuse it.
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return null;
-    const n = Number(p);
-    if (n > 255) return null;
-    v = (v << 8n) | BigInt(n);
+/**
+ * Dotted quad to an unsigned 32-bit number with Go's rules, or null. A character loop rather than split and
+ * regular expressions: it runs for every Service address at start-up (10,000 Services in a standalone
+ * cluster file), and the allocator uses it on its hot path too.
+ */
+export function parseIPv4Number(s: string): number | null {
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      // Go 1.17+ rejects leading zeros, which older parsers read as octal: "010" is ambiguous, so refuse it.
+      if (digits === 1 && octet === 0) return null;
+      octet = octet * 10 + (c - 48);
+      digits++;
+      if (octet > 255) return null;
+    } else if (c === 46) {
+      if (digits === 0 || dots === 3) return null;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else {
+      return null;
+    }
   }
-  return v;
+  if (dots !== 3 || digits === 0) return null;
+  return value * 256 + octet;
+}
+
+function parseIPv4Value(s: string): bigint | null {
+  const n = parseIPv4Number(s);
+  return n === null ? null : BigInt(n);
 }
 
 function parseIPv6Value(s: string): bigint | null {

@@ -44,7 +44,7 @@ export interface NodeState {
 export function nodeState(config: Config, cluster: Cluster, nodeName: string): NodeState {
   const nodeObj = cluster.nodes.find((n) => n.name === nodeName);
   const node: NodeView = { name: nodeName, labels: nodeObj?.labels ?? {} };
-  const plan = planCluster(config, cluster, { node: nodeName });
+  const plan = planCluster(config, cluster, { node: nodeName, announce: false });
   const { endpointsOf } = announceContext(cluster);
   const announced: AnnouncedService[] = [];
   const services: { key: string; ips: readonly string[]; reason: string | null }[] = [];
