@@ -50,10 +50,7 @@ function warm(fn: () => unknown, n: number): void {
   for (let k = 0; k < n; k++) fn();
 }
 
-export function register(register: Register): void {
-  // These cases keep up to a full /16 of state alive: a forced collection before every sample would measure
-  // the collector, not the allocator (bench/run.ts, BenchOptions).
-  const bench = (name: string, fn: () => unknown) => register(name, fn, { gc: 'once' });
+export function register(bench: Register): void {
   const slash16 = [pool('p', ['10.0.0.0/16'])];
   const fill16 = services(65_536);
   // Sanity: the last of the 65,536 gets the last address, so the case really fills the /16.
