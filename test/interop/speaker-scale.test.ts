@@ -122,15 +122,10 @@ describe('speaker scale at FRR 8.4', { skip: interopSkip({ binaries: ['/usr/lib/
     }
   });
 
-  it(
-    '10,000 Services in standalone mode: all in FRR within 2 s of the speaker starting',
-    {
-      todo:
-        'speaker: borderline, 1.7-2.8 s measured here; before the session opens: node start ~0.7 s, cluster file ~0.7 s, planning ~0.9 s, 10,000 serviceAnnounced log lines ~0.35 s (the session is dialled only after all of it)',
-    },
-    () => {
-      assert.ok(standalone, 'the previous case measured the run');
-      assert.ok(standalone.fromStart < 2000, `${standalone.fromStart} ms from the speaker's start`);
-    },
-  );
+  // The cluster file is JSON (kubectl -o json), which src/plan reads with JSON.parse: ~1.2 s from process
+  // start here, of which node start-up, reading and planning 10,000 Services are most.
+  it('10,000 Services in standalone mode: all in FRR within 2 s of the speaker starting', () => {
+    assert.ok(standalone, 'the previous case measured the run');
+    assert.ok(standalone.fromStart < 2000, `${standalone.fromStart} ms from the speaker's start`);
+  });
 });
