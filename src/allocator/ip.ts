@@ -6,7 +6,10 @@
 import { IPv6, collapseIPv6Number } from 'ip-num';
 import type { Family } from './types.js';
 // One Go-compatible IPv4 parser for the whole project (config validation and allocation agree by construction).
-import { parseIPv4Number } from '../config/ip.js';
+import { formatIPv6, parseIPv4Number } from '../config/ip.js';
+
+// The allocator's tests compare formatIPv6 with ip-num's collapse (formatIPv6Reference below).
+export { formatIPv6 };
 
 export type ParsedIP =
   | { readonly family: 'ipv4'; readonly v4: number; readonly v6: 0n; readonly text: string }
@@ -48,46 +51,6 @@ function parseIPv6(s: string): ParsedIP | null {
   // Go's To4() treats ::ffff:a.b.c.d as IPv4; MetalLB then sees an IPv4 address, and so must we.
   if (n >> 32n === V4_MAPPED_PREFIX) return v4(Number(n & 0xffffffffn));
   return v6(n);
-}
-
-/**
- * RFC 5952 §4 text: lowercase, no leading zeros, the longest run of two or more zero groups (the first on a
- * tie) written "::". Done by hand because ip-num's collapseIPv6Number costs ~6 µs a call, most of an IPv6
- * allocation; ip-num's version stays the reference the tests compare this one against.
- */
-export function formatIPv6(n: bigint): string {
-  const groups = new Array<number>(8);
-  // Four 32-bit words through Number, then plain integer ops: far cheaper than eight bigint shifts.
-  for (let w = 0; w < 4; w++) {
-    const word = Number((n >> BigInt(96 - 32 * w)) & 0xffffffffn);
-    groups[2 * w] = word >>> 16;
-    groups[2 * w + 1] = word & 0xffff;
-  }
-  let bestStart = -1;
-  let bestLen = 1;
-  let runStart = -1;
-  for (let i = 0; i < 8; i++) {
-    if (groups[i] !== 0) {
-      runStart = -1;
-      continue;
-    }
-    if (runStart < 0) runStart = i;
-    if (i - runStart + 1 > bestLen) {
-      bestLen = i - runStart + 1;
-      bestStart = runStart;
-    }
-  }
-  let out = '';
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) {
-      out += '::';
-      i += bestLen - 1;
-      continue;
-    }
-    if (out !== '' && !out.endsWith(':')) out += ':';
-    out += groups[i]!.toString(16);
-  }
-  return out;
 }
 
 /** ip-num's RFC 5952 collapse of the uncompressed form (its toString()); the reference for formatIPv6. */

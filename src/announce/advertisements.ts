@@ -7,23 +7,9 @@
 import { parseIP, makePrefix } from '../config/index.js';
 import type { Config, LargeCommunity, Pool } from '../config/index.js';
 import type { Route } from '../bgp/adj-rib-out.js';
-import type { LargeCommunity as WireLargeCommunity } from '../bgp/types.js';
 
 /** A BGP route (the Adj-RIB-Out's `Route`) plus the Services behind it. */
 export interface Advertisement extends Route {
-  /** Canonical prefix text, e.g. "10.1.0.1/32" or "2001:db8::1/128": the Adj-RIB-Out key. */
-  readonly prefix: string;
-  readonly family: 4 | 6;
-  /** Network address: IPv4 as an unsigned 32-bit number, IPv6 as 16 octets (what the codec packs). */
-  readonly addr4: number;
-  readonly addr6: Uint8Array | null;
-  readonly length: number;
-  /** LOCAL_PREF (sent to iBGP peers only). */
-  readonly localPref: number;
-  /** RFC 1997 communities, ascending. */
-  readonly communities: readonly number[];
-  /** RFC 8092 large communities, ascending, in the codec's shape. */
-  readonly largeCommunities: readonly WireLargeCommunity[];
   /** Services ("ns/name") that produced this prefix, sorted: what /status and logs explain. */
   readonly services: readonly string[];
 }
