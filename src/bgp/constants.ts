@@ -231,5 +231,8 @@ export function notificationName(code: number, subcode: number): string {
       [NotificationCode.RouteRefreshMessageError]: RouteRefreshSubcode,
     } as Record<number, Record<number, string | undefined> | undefined>
   )[code];
-  return `${notificationCodeName(code)}/${sub?.[subcode] ?? `Unknown(${subcode})`}`;
+  // Hold Timer Expired defines no subcodes (RFC 4271 §6.5): its subcode is 0, "Unspecific", as for any code
+  // whose subcode 0 has no name of its own.
+  const subName = sub?.[subcode] ?? (subcode === 0 ? 'Unspecific' : `Unknown(${subcode})`);
+  return `${notificationCodeName(code)}/${subName}`;
 }
