@@ -166,6 +166,14 @@ const ORDER_V6: readonly Family[] = ['ipv6'];
 const ORDER_V4_V6: readonly Family[] = ['ipv4', 'ipv6'];
 const ORDER_V6_V4: readonly Family[] = ['ipv6', 'ipv4'];
 
+/** The addresses' texts, without a closure per call (this runs on every allocation). */
+function textsOf(ips: readonly ParsedIP[]): string[] {
+  if (ips.length === 1) return [ips[0]!.text];
+  const out = new Array<string>(ips.length);
+  for (let i = 0; i < ips.length; i++) out[i] = ips[i]!.text;
+  return out;
+}
+
 function groupKey(sk: string, bk: string): string {
   return `${sk}\n${bk}`;
 }
@@ -547,7 +555,7 @@ export class Allocator {
       if (f !== null) return f;
     }
     this.commit(d.key, ips, pool, d.ports, d.sharingKey, d.backendKey, true);
-    return { ok: true, ips: ips.map((i) => i.text), pool: pool.spec.name };
+    return { ok: true, ips: textsOf(ips), pool: pool.spec.name };
   }
 
   /** With `quiet`, exhaustion returns null instead of a failure: the auto-assign walk skips full pools
@@ -572,7 +580,7 @@ export class Allocator {
     }
     // allocate() released the Service before asking for fresh addresses.
     this.commit(d.key, ips, pool, d.ports, d.sharingKey, d.backendKey, false);
-    return { ok: true, ips: ips.map((i) => i.text), pool: pool.spec.name };
+    return { ok: true, ips: textsOf(ips), pool: pool.spec.name };
   }
 
   /**

@@ -32,8 +32,18 @@ export function v6(n: bigint): ParsedIP {
   return { family: 'ipv6', v4: 0, v6: n, text: formatIPv6(n) };
 }
 
+const OCTETS: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
+// The allocator formats consecutive addresses: keep the last "a.b.c." prefix so most calls do one concatenation.
+let lastHigh = -1;
+let lastPrefix = '';
+
 export function formatIPv4(n: number): string {
-  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  const high = n >>> 8;
+  if (high !== lastHigh) {
+    lastPrefix = `${OCTETS[(n >>> 24) & 255]!}.${OCTETS[(n >>> 16) & 255]!}.${OCTETS[high & 255]!}.`;
+    lastHigh = high;
+  }
+  return lastPrefix + OCTETS[n & 255]!;
 }
 
 // ip-num accepts the textual forms RFC 4291 §2.2 defines (including an embedded dotted quad); this character

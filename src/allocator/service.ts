@@ -162,16 +162,31 @@ export function backendKey(svc: ServiceInput): string {
 }
 
 // "TCP/80" strings are interned: thousands of Services share a handful of ports, and each allocation keeps
-// its port list for the life of the allocation.
-const portNames = new Map<string, string[]>();
+// its port list for the life of the allocation. A one-port Service (almost all of them) gets a shared, frozen
+// `{ ok, value: [name] }`: the allocator only reads port lists, so the hot path allocates nothing here.
+interface PortEntry {
+  readonly name: string;
+  readonly one: Derived<string[]>;
+}
+const portNames = new Map<string, Map<number, PortEntry>>();
 
-function portName(protocol: string, port: number): string {
+function portEntry(protocol: string, port: number): PortEntry {
   let byPort = portNames.get(protocol);
   if (byPort === undefined) {
-    byPort = [];
+    byPort = new Map();
     portNames.set(protocol, byPort);
   }
-  return (byPort[port] ??= `${protocol}/${port}`);
+  let e = byPort.get(port);
+  if (e === undefined) {
+    const name = `${protocol}/${port}`;
+    e = { name, one: Object.freeze(ok(Object.freeze([name]) as string[])) };
+    byPort.set(port, e);
+  }
+  return e;
+}
+
+function portName(protocol: string, port: number): string {
+  return portEntry(protocol, port).name;
 }
 
 function validPort(port: number): boolean {
@@ -184,7 +199,7 @@ export function servicePorts(svc: ServiceInput): Derived<string[]> {
   // Most Services have one port: skip the Set.
   if (ports.length === 1) {
     const p = ports[0]!;
-    if (validPort(p.port)) return ok([portName(p.protocol ?? 'TCP', p.port)]);
+    if (validPort(p.port)) return portEntry(p.protocol ?? 'TCP', p.port).one;
   }
   const out = new Set<string>();
   for (const p of ports) {
