@@ -132,12 +132,21 @@ class AddressState {
   }
 }
 
-interface ServiceState {
-  readonly ips: readonly ParsedIP[];
-  readonly pool: PoolState;
-  readonly ports: readonly string[];
-  readonly sharingKey: string;
-  readonly backendKey: string;
+/** What one Service holds. The one or two addresses are fields, not an array: one object per Service is
+ *  what a /16 of allocations keeps alive, and every extra object is copied by each young-generation GC. */
+class ServiceState {
+  constructor(
+    readonly ip0: ParsedIP,
+    readonly ip1: ParsedIP | null,
+    readonly pool: PoolState,
+    readonly ports: readonly string[],
+    readonly sharingKey: string,
+    readonly backendKey: string,
+  ) {}
+
+  get ips(): readonly ParsedIP[] {
+    return this.ip1 === null ? [this.ip0] : [this.ip0, this.ip1];
+  }
 }
 
 /** Everything the allocator reads from a Service, derived once per call. */
@@ -302,7 +311,8 @@ export class Allocator {
   release(key: string): boolean {
     const s = this.services.get(key);
     if (s === undefined) return false;
-    for (const ip of s.ips) this.removeUse(key, ip, s.pool);
+    this.removeUse(key, s.ip0, s.pool);
+    if (s.ip1 !== null) this.removeUse(key, s.ip1, s.pool);
     this.services.delete(key);
     return true;
   }
@@ -416,7 +426,7 @@ export class Allocator {
     }
     const current = this.services.get(d.key);
     if (current !== undefined) {
-      const fam = current.ips.length === 2 ? 'dual' : current.ips[0]!.family;
+      const fam = current.ip1 !== null ? 'dual' : current.ip0.family;
       if (fam === d.family && (named === null || named === current.pool)) {
         const r = this.assignParsed(d, current.ips);
         if (r.ok) return r;
@@ -563,8 +573,11 @@ export class Allocator {
   private allocateFrom(pool: PoolState, d: Derived, quiet: true): AllocationResult | null;
   private allocateFrom(pool: PoolState, d: Derived): AllocationResult;
   private allocateFrom(pool: PoolState, d: Derived, quiet = false): AllocationResult | null {
-    const ips: ParsedIP[] = [];
-    for (const family of d.order) {
+    // Exact-size array: a pushed-to [] keeps a 17-slot backing store for the life of the allocation.
+    const order = d.order;
+    const ips = new Array<ParsedIP>(order.length);
+    for (let i = 0; i < order.length; i++) {
+      const family = order[i]!;
       const fs = pool[family];
       if (fs === null) {
         return fail(
@@ -576,7 +589,7 @@ export class Allocator {
       if (ip === null) {
         return quiet ? null : fail('poolExhausted', `no available IPs in pool "${pool.spec.name}" for ${d.family} IPFamily`);
       }
-      ips.push(ip);
+      ips[i] = ip;
     }
     // allocate() released the Service before asking for fresh addresses.
     this.commit(d.key, ips, pool, d.ports, d.sharingKey, d.backendKey, false);
@@ -616,7 +629,7 @@ export class Allocator {
     bk: string,
     mayHold: boolean,
   ): void {
-    const s: ServiceState = { ips, pool, ports, sharingKey: sk, backendKey: bk };
+    const s = new ServiceState(ips[0]!, ips.length > 1 ? ips[1]! : null, pool, ports, sk, bk);
     if (mayHold) this.release(key);
     for (const ip of ips) {
       const fs = pool[ip.family]!;
