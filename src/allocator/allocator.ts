@@ -53,20 +53,36 @@ interface PoolState {
 }
 
 /**
- * Who uses one address. Almost every address has a single user, so that case lives in two fields and the
- * maps exist only while the address is shared: a /16 worth of Maps costs more in GC than the allocation.
+ * One used address and who uses it. It is itself the address (the ParsedIP fields, copied): the ServiceStates
+ * of its users point at it, so a held address costs one object, not a ParsedIP plus a state. Almost every
+ * address has a single user, so that case lives in two fields and the maps exist only while the address is
+ * shared: a /16 worth of Maps costs more in GC than the allocation.
  */
 class AddressState {
+  readonly family: ParsedIP['family'];
+  readonly v4: number;
+  readonly v6: bigint;
+  readonly text: string;
   private soleKey: string | null = null;
   private solePorts: readonly string[] = [];
   private users: Map<string, readonly string[]> | null = null;
   private portOwners: Map<string, string> | null = null;
 
   constructor(
-    readonly ip: ParsedIP,
+    ip: ParsedIP,
     readonly sharingKey: string,
     readonly backendKey: string,
-  ) {}
+  ) {
+    this.family = ip.family;
+    this.v4 = ip.v4;
+    this.v6 = ip.v6;
+    this.text = ip.text;
+  }
+
+  /** This address as a ParsedIP (the fields are the same; TypeScript cannot see the union's pairing). */
+  get ip(): ParsedIP {
+    return this as unknown as ParsedIP;
+  }
 
   get userCount(): number {
     return this.users !== null ? this.users.size : this.soleKey === null ? 0 : 1;
@@ -629,8 +645,10 @@ export class Allocator {
     bk: string,
     mayHold: boolean,
   ): void {
-    const s = new ServiceState(ips[0]!, ips.length > 1 ? ips[1]! : null, pool, ports, sk, bk);
     if (mayHold) this.release(key);
+    // The ServiceState points at the addresses' AddressStates (each is the ParsedIP), not at `ips`.
+    let held0: ParsedIP | null = null;
+    let held1: ParsedIP | null = null;
     for (const ip of ips) {
       const fs = pool[ip.family]!;
       fs.space.digitsOf(ip, fs.a);
@@ -653,8 +671,10 @@ export class Allocator {
       }
       const taken = st.add(key, ports);
       if (group !== undefined) for (const p of taken) group.portUse.set(p, (group.portUse.get(p) ?? 0) + 1);
+      if (held0 === null) held0 = st.ip;
+      else held1 = st.ip;
     }
-    this.services.set(key, s);
+    this.services.set(key, new ServiceState(held0!, held1, pool, ports, sk, bk));
   }
 
   private removeUse(key: string, ip: ParsedIP, pool: PoolState): void {
