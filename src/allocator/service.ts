@@ -1,6 +1,7 @@
 // What the allocator derives from a Service before touching any pool: its address family, the addresses it
 // requests, its sharing key, backend key and ports. Each derivation returns a value or a failure value.
 import { parseIP, type ParsedIP } from './ip.js';
+import { parseIPv4Number } from '../config/ip.js';
 import {
   ANNOTATION_ADDRESS_POOL,
   ANNOTATION_ALLOW_SHARED_IP,
@@ -27,6 +28,7 @@ const FAMILY_OK: Readonly<Record<ServiceFamily, Derived<ServiceFamily>>> = {
   ipv6: Object.freeze(ok<ServiceFamily>('ipv6')),
   dual: Object.freeze(ok<ServiceFamily>('dual')),
 };
+const NONE: readonly string[] = Object.freeze([]);
 const NOTHING_REQUESTED: Derived<null> = Object.freeze(ok(null));
 
 /** Go's %q of a string list as MetalLB prints IP lists: ["10.0.0.1" "2001:db8::1"]. */
@@ -46,7 +48,7 @@ export function serviceFamily(svc: ServiceInput): Derived<ServiceFamily> {
     return fail('invalidService', `invalid ipFamilyPolicy "${policy}": want SingleStack, PreferDualStack or RequireDualStack`);
   }
   let family: ServiceFamily | null = null;
-  const fams = svc.ipFamilies ?? [];
+  const fams = svc.ipFamilies ?? NONE;
   if (fams.length > 0) {
     const set = new Set<string>();
     for (const f of fams) {
@@ -56,6 +58,9 @@ export function serviceFamily(svc: ServiceInput): Derived<ServiceFamily> {
     }
     if (set.size > 2) return fail('invalidService', 'ipFamilies has more than two entries');
     family = set.size === 2 ? 'dual' : set.has('IPv4') ? 'ipv4' : 'ipv6';
+  } else if (svc.clusterIPs && svc.clusterIPs.length === 1 && isPlainIPv4(svc.clusterIPs[0]!)) {
+    // The common case (one IPv4 clusterIP): no ParsedIP and canonical text just to learn the family.
+    family = 'ipv4';
   } else if (svc.clusterIPs && svc.clusterIPs.length > 0 && svc.clusterIPs[0] !== 'None') {
     const r = familyOfAddresses(svc.clusterIPs, 'spec.clusterIPs');
     if (!r.ok) return fail('invalidService', r.message);
@@ -70,6 +75,11 @@ export function serviceFamily(svc: ServiceInput): Derived<ServiceFamily> {
     return fail('invalidService', `ipFamilyPolicy RequireDualStack with a single ${family} family`);
   }
   return FAMILY_OK[family];
+}
+
+/** True when `t` is an IPv4 address in dotted form (what parseIP would return as IPv4 without a colon). */
+function isPlainIPv4(t: string): boolean {
+  return !t.includes(':') && parseIPv4Number(t) !== null;
 }
 
 /** MetalLB's ipfamily.ForAddresses: one address, or two of different families. */
@@ -170,7 +180,21 @@ interface PortEntry {
 }
 const portNames = new Map<string, Map<number, PortEntry>>();
 
+// Consecutive Services mostly carry the same port: remember the last one looked up.
+let lastEntry: PortEntry | null = null;
+let lastProtocol = '';
+let lastPort = -1;
+
 function portEntry(protocol: string, port: number): PortEntry {
+  if (port === lastPort && protocol === lastProtocol) return lastEntry!;
+  const e = lookupPort(protocol, port);
+  lastEntry = e;
+  lastProtocol = protocol;
+  lastPort = port;
+  return e;
+}
+
+function lookupPort(protocol: string, port: number): PortEntry {
   let byPort = portNames.get(protocol);
   if (byPort === undefined) {
     byPort = new Map();
