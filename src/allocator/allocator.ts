@@ -152,8 +152,8 @@ class AddressState {
  *  what a /16 of allocations keeps alive, and every extra object is copied by each young-generation GC. */
 class ServiceState {
   constructor(
-    readonly ip0: ParsedIP,
-    readonly ip1: ParsedIP | null,
+    readonly ip0: AddressState,
+    readonly ip1: AddressState | null,
     readonly pool: PoolState,
     readonly ports: readonly string[],
     readonly sharingKey: string,
@@ -161,7 +161,7 @@ class ServiceState {
   ) {}
 
   get ips(): readonly ParsedIP[] {
-    return this.ip1 === null ? [this.ip0] : [this.ip0, this.ip1];
+    return this.ip1 === null ? [this.ip0.ip] : [this.ip0.ip, this.ip1.ip];
   }
 }
 
@@ -442,7 +442,7 @@ export class Allocator {
     }
     const current = this.services.get(d.key);
     if (current !== undefined) {
-      const fam = current.ip1 !== null ? 'dual' : current.ip0.family;
+      const fam = current.ip1 !== null ? 'dual' : current.ip0.ip.family;
       if (fam === d.family && (named === null || named === current.pool)) {
         const r = this.assignParsed(d, current.ips);
         if (r.ok) return r;
@@ -647,8 +647,8 @@ export class Allocator {
   ): void {
     if (mayHold) this.release(key);
     // The ServiceState points at the addresses' AddressStates (each is the ParsedIP), not at `ips`.
-    let held0: ParsedIP | null = null;
-    let held1: ParsedIP | null = null;
+    let held0: AddressState | null = null;
+    let held1: AddressState | null = null;
     for (const ip of ips) {
       const fs = pool[ip.family]!;
       fs.space.digitsOf(ip, fs.a);
@@ -671,17 +671,17 @@ export class Allocator {
       }
       const taken = st.add(key, ports);
       if (group !== undefined) for (const p of taken) group.portUse.set(p, (group.portUse.get(p) ?? 0) + 1);
-      if (held0 === null) held0 = st.ip;
-      else held1 = st.ip;
+      if (held0 === null) held0 = st;
+      else held1 = st;
     }
     this.services.set(key, new ServiceState(held0!, held1, pool, ports, sk, bk));
   }
 
-  private removeUse(key: string, ip: ParsedIP, pool: PoolState): void {
+  /** `st` is the pool's state for one of the Service's addresses (a ServiceState points at its own). */
+  private removeUse(key: string, st: AddressState, pool: PoolState): void {
+    const ip = st.ip;
     const fs = pool[ip.family]!;
     fs.space.digitsOf(ip, fs.a);
-    const st = fs.used.get(fs.a);
-    if (st === undefined) return;
     const gk = st.sharingKey === '' ? null : groupKey(st.sharingKey, st.backendKey);
     const group = gk === null ? undefined : fs.groups.get(gk);
     const freed = st.remove(key);
