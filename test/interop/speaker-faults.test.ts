@@ -114,7 +114,8 @@ describe('speaker faults against FRR 8.4', { skip: interopSkip({ binaries: ['/us
       // retransmission backoff with the NOTIFICATION queued behind unacknowledged data until the speaker
       // gives up on the connection — as on a really dead link.
       const onWire = (): string[] => ALL_V4.filter((a) => bgpNotifications(cap.lines(), a).some((d) => /length: 21, Hold Timer Expired \(4\)/.test(d)));
-      await waitFor('a Hold Timer Expired NOTIFICATION on the wire', () => onWire().length >= 1, { timeoutMs: 5000, intervalMs: 100 });
+      // Up to 10 s: a NOTIFICATION queued behind a retransmission waits for the RTO (1 s, then 2 s, ...).
+      await waitFor('a Hold Timer Expired NOTIFICATION on the wire', () => onWire().length >= 1, { timeoutMs: 10_000, intervalMs: 100 });
       for (const a of ALL_V4) {
         for (const d of bgpNotifications(cap.lines(), a)) assert.match(d, /Hold Timer Expired \(4\)/, `${a} sent another NOTIFICATION: ${d}`);
       }
