@@ -8,7 +8,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync, chownSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -36,9 +35,9 @@ import {
 } from '../../src/bgp/index.js';
 import { interopSkip } from '../helpers/interop.js';
 import { NetnsLab, waitFor } from '../helpers/netns.js';
+import { startFrr } from '../helpers/frr.js';
 
 const PATHSPACE = 'igcx';
-const FRR_DIR = `/var/run/frr/${PATHSPACE}`;
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '../..');
 
@@ -151,37 +150,26 @@ describe('codec → FRR bgpd interop', { skip: interopSkip({ binaries: ['/usr/li
       a: { v4: '10.99.0.1/24', v6: 'fd00:99::1/64', mac: '02:00:00:99:00:01' },
       b: { v4: ['10.99.0.2/24', '10.99.0.3/24'], v6: 'fd00:99::2/64', mac: '02:00:00:99:00:02' },
     });
-    const dir = lab.tempDir('frr');
-    rmSync(FRR_DIR, { recursive: true, force: true });
-    mkdirSync(FRR_DIR, { recursive: true });
-    const frrIds = execFileSync('id', ['-u', 'frr'], { encoding: 'utf8' }).trim();
-    const frrGid = execFileSync('id', ['-g', 'frr'], { encoding: 'utf8' }).trim();
-    chownSync(FRR_DIR, Number(frrIds), Number(frrGid));
-    lab.onTeardown(() => rmSync(FRR_DIR, { recursive: true, force: true }));
-    writeFileSync(join(dir, 'zebra.conf'), 'hostname igcx-frr\n');
-    writeFileSync(
-      join(dir, 'bgpd.conf'),
-      [
-        'hostname igcx-frr',
-        'router bgp 65001',
-        ' bgp router-id 10.99.0.1',
-        ' no bgp ebgp-requires-policy',
-        ' neighbor 10.99.0.2 remote-as 65002',
-        ' neighbor 10.99.0.2 passive',
-        ' neighbor 10.99.0.3 remote-as 65001',
-        ' neighbor 10.99.0.3 passive',
-        ' address-family ipv6 unicast',
-        '  neighbor 10.99.0.2 activate',
-        ' exit-address-family',
-        '',
-      ].join('\n'),
+    await startFrr(
+      lab,
+      'frr',
+      PATHSPACE,
+    [
+      'hostname igcx-frr',
+      'router bgp 65001',
+      ' bgp router-id 10.99.0.1',
+      ' no bgp ebgp-requires-policy',
+      ' neighbor 10.99.0.2 remote-as 65002',
+      ' neighbor 10.99.0.2 passive',
+      ' neighbor 10.99.0.3 remote-as 65001',
+      ' neighbor 10.99.0.3 passive',
+      ' address-family ipv6 unicast',
+      '  neighbor 10.99.0.2 activate',
+      ' exit-address-family',
+      '',
+    ].join('\n'),
+      '65001',
     );
-    execFileSync('chmod', ['-R', 'a+rX', dir]);
-    const common = ['-N', PATHSPACE, '-d', '-u', 'frr', '-g', 'frr'];
-    lab.daemon('frr', '/usr/lib/frr/zebra', [...common, '-f', join(dir, 'zebra.conf'), '-i', `${FRR_DIR}/zebra.pid`], `${FRR_DIR}/zebra.pid`);
-    await waitFor('zebra', () => vtysh('show version').includes('FRRouting'), { timeoutMs: 15_000 });
-    lab.daemon('frr', '/usr/lib/frr/bgpd', [...common, '-f', join(dir, 'bgpd.conf'), '-i', `${FRR_DIR}/bgpd.pid`], `${FRR_DIR}/bgpd.pid`);
-    await waitFor('bgpd', () => vtysh('show bgp summary json').includes('65001'), { timeoutMs: 15_000 });
 
     const startPipe = (local: string): Pipe =>
       new Pipe(

@@ -7,14 +7,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { interopSkip } from '../helpers/interop.js';
 import { NetnsLab, waitFor } from '../helpers/netns.js';
+import { startFrr } from '../helpers/frr.js';
 import { SpeakerProcess, buildIngot } from './support/speaker/process.js';
 
 const PATHSPACE = 'igsp';
-const FRR_DIR = `/var/run/frr/${PATHSPACE}`;
 
 function vtysh(cmd: string): string {
   return execFileSync('vtysh', ['-N', PATHSPACE, '-c', cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 15_000 });
@@ -83,32 +82,21 @@ describe('ingot speaker ↔ FRR bgpd', { skip: interopSkip({ binaries: ['/usr/li
     buildIngot();
     lab.pair('frr', 'node', { a: { v4: '10.98.0.1/24' }, b: { v4: '10.98.0.2/24' } });
     lab.exec('node', 'ip', ['link', 'set', 'lo', 'up']);
-    const dir = lab.tempDir('frr');
-    rmSync(FRR_DIR, { recursive: true, force: true });
-    mkdirSync(FRR_DIR, { recursive: true });
-    const uid = Number(execFileSync('id', ['-u', 'frr'], { encoding: 'utf8' }).trim());
-    const gid = Number(execFileSync('id', ['-g', 'frr'], { encoding: 'utf8' }).trim());
-    chownSync(FRR_DIR, uid, gid);
-    lab.onTeardown(() => rmSync(FRR_DIR, { recursive: true, force: true }));
-    writeFileSync(join(dir, 'zebra.conf'), 'hostname igsp-frr\n');
-    writeFileSync(
-      join(dir, 'bgpd.conf'),
-      [
-        'hostname igsp-frr',
-        'router bgp 65001',
-        ' bgp router-id 10.98.0.1',
-        ' no bgp ebgp-requires-policy',
-        ' neighbor 10.98.0.2 remote-as 64512',
-        ' neighbor 10.98.0.2 passive',
-        '',
-      ].join('\n'),
+    await startFrr(
+      lab,
+      'frr',
+      PATHSPACE,
+    [
+      'hostname igsp-frr',
+      'router bgp 65001',
+      ' bgp router-id 10.98.0.1',
+      ' no bgp ebgp-requires-policy',
+      ' neighbor 10.98.0.2 remote-as 64512',
+      ' neighbor 10.98.0.2 passive',
+      '',
+    ].join('\n'),
+      '65001',
     );
-    execFileSync('chmod', ['-R', 'a+rX', dir]);
-    const common = ['-N', PATHSPACE, '-d', '-u', 'frr', '-g', 'frr'];
-    lab.daemon('frr', '/usr/lib/frr/zebra', [...common, '-f', join(dir, 'zebra.conf'), '-i', `${FRR_DIR}/zebra.pid`], `${FRR_DIR}/zebra.pid`);
-    await waitFor('zebra', () => vtysh('show version').includes('FRRouting'), { timeoutMs: 15_000 });
-    lab.daemon('frr', '/usr/lib/frr/bgpd', [...common, '-f', join(dir, 'bgpd.conf'), '-i', `${FRR_DIR}/bgpd.pid`], `${FRR_DIR}/bgpd.pid`);
-    await waitFor('bgpd', () => vtysh('show bgp summary json').includes('65001'), { timeoutMs: 15_000 });
 
     sp = SpeakerProcess.start(lab, 'node', {
       nodeName: 'n1',
