@@ -2,7 +2,7 @@
 // them, and config reloads. Pure and synchronous; every outcome is a value. See README.md for the model.
 import type { ParsedIP } from './ip.js';
 import { parseIP } from './ip.js';
-import { OrdinalMap, OrdinalSet, compareDigits, incrementDigits, type Digits } from './ordinal-set.js';
+import { OrdinalMap, OrdinalSet, compareDigits, incrementDigits, type Digits, type TrieNode } from './ordinal-set.js';
 import { buildSpaces, type AddressSpace, type V4Space } from './space.js';
 import {
   backendKey,
@@ -36,12 +36,14 @@ interface Group {
 
 interface FamilyState {
   readonly space: AddressSpace;
-  /** Ordinals with at least one user, each with its users. */
-  readonly used: OrdinalMap<AddressState>;
+  /** Ordinals with at least one user: the user's ServiceRecord, or a SharedAddress when there are several. */
+  readonly used: OrdinalMap<Holder>;
   readonly groups: Map<string, Group>;
-  // Scratch digit buffers, reused so the hot path allocates no arrays.
+  // Scratch digit buffers, reused so the hot path allocates no arrays: `a` carries the address being chosen or
+  // committed, `b` walks a sharing group, `c` turns a handle back into digits.
   readonly a: Digits;
   readonly b: Digits;
+  readonly c: Digits;
 }
 
 interface PoolState {
@@ -53,116 +55,52 @@ interface PoolState {
 }
 
 /**
- * One used address and who uses it. It is itself the address (the ParsedIP fields, copied): the ServiceStates
- * of its users point at it, so a held address costs one object, not a ParsedIP plus a state. Almost every
- * address has a single user, so that case lives in two fields and the maps exist only while the address is
- * shared: a /16 worth of Maps costs more in GC than the allocation.
+ * What one Service holds: its pool, its one or two addresses as trie handles (leaf + index), and what the
+ * sharing rules read (ports, keys). A record is also the value stored at each address it holds alone, so a
+ * held address costs no object of its own; only an address with several users gets a SharedAddress.
+ *
+ * Records are mutable and keyed by Service for good: release marks a record not held and leaves it in the
+ * map, and the next allocation for that Service reuses it. Release-then-allocate of one Service is the
+ * controller's everyday step (every re-claim of a status IP goes through it), and Map delete + set of a fresh
+ * entry costs several times a lookup once the map is large. Unheld records are swept in bulk (see release).
  */
-class AddressState {
-  readonly family: ParsedIP['family'];
-  readonly v4: number;
-  readonly v6: bigint;
-  readonly text: string;
-  private soleKey: string | null = null;
-  private solePorts: readonly string[] = [];
-  private users: Map<string, readonly string[]> | null = null;
-  private portOwners: Map<string, string> | null = null;
-
-  constructor(
-    ip: ParsedIP,
-    readonly sharingKey: string,
-    readonly backendKey: string,
-  ) {
-    this.family = ip.family;
-    this.v4 = ip.v4;
-    this.v6 = ip.v6;
-    this.text = ip.text;
-  }
-
-  /** This address as a ParsedIP (the fields are the same; TypeScript cannot see the union's pairing). */
-  get ip(): ParsedIP {
-    return this as unknown as ParsedIP;
-  }
-
-  get userCount(): number {
-    return this.users !== null ? this.users.size : this.soleKey === null ? 0 : 1;
-  }
-
-  userKeys(): string[] {
-    if (this.users !== null) return [...this.users.keys()];
-    return this.soleKey === null ? [] : [this.soleKey];
-  }
-
-  ownerOf(port: string): string | undefined {
-    if (this.portOwners !== null) return this.portOwners.get(port);
-    return this.soleKey !== null && this.solePorts.includes(port) ? this.soleKey : undefined;
-  }
-
-  /** Adds a user (not already present); returns the ports that became taken. */
-  add(key: string, ports: readonly string[]): readonly string[] {
-    if (this.users === null && this.soleKey === null) {
-      this.soleKey = key;
-      this.solePorts = ports;
-      return ports;
-    }
-    if (this.users === null || this.portOwners === null) {
-      const sole = this.soleKey!;
-      this.users = new Map([[sole, this.solePorts]]);
-      this.portOwners = new Map(this.solePorts.map((p) => [p, sole]));
-      this.soleKey = null;
-      this.solePorts = [];
-    }
-    this.users.set(key, ports);
-    const taken: string[] = [];
-    for (const p of ports) {
-      if (this.portOwners.has(p)) continue;
-      this.portOwners.set(p, key);
-      taken.push(p);
-    }
-    return taken;
-  }
-
-  /** Removes a user; returns the ports it freed. */
-  remove(key: string): readonly string[] {
-    if (this.users === null || this.portOwners === null) {
-      if (this.soleKey !== key) return [];
-      const freed = this.solePorts;
-      this.soleKey = null;
-      this.solePorts = [];
-      return freed;
-    }
-    const ports = this.users.get(key);
-    if (ports === undefined) return [];
-    this.users.delete(key);
-    const freed: string[] = [];
-    for (const p of ports) {
-      if (this.portOwners.get(p) !== key) continue;
-      this.portOwners.delete(p);
-      freed.push(p);
-    }
-    if (this.users.size === 0) {
-      this.users = null;
-      this.portOwners = null;
-    }
-    return freed;
-  }
+class ServiceRecord {
+  held = false;
+  pool: PoolState | null = null;
+  fs0: FamilyState | null = null;
+  leaf0: TrieNode | null = null;
+  i0 = 0;
+  fs1: FamilyState | null = null;
+  leaf1: TrieNode | null = null;
+  i1 = 0;
+  ports: readonly string[] = NO_PORTS;
+  sharingKey = '';
+  backendKey = '';
+  constructor(readonly key: string) {}
 }
 
-/** What one Service holds. The one or two addresses are fields, not an array: one object per Service is
- *  what a /16 of allocations keeps alive, and every extra object is copied by each young-generation GC. */
-class ServiceState {
+/** An address with two or more users (MetalLB's IP sharing). Back to the sole ServiceRecord at one user. */
+class SharedAddress {
+  readonly users = new Map<string, ServiceRecord>();
+  /** "TCP/80" → the key of the user that has it: MetalLB forbids two users of one port on one address. */
+  readonly portOwners = new Map<string, string>();
   constructor(
-    readonly ip0: AddressState,
-    readonly ip1: AddressState | null,
-    readonly pool: PoolState,
-    readonly ports: readonly string[],
     readonly sharingKey: string,
     readonly backendKey: string,
   ) {}
+}
 
-  get ips(): readonly ParsedIP[] {
-    return this.ip1 === null ? [this.ip0.ip] : [this.ip0.ip, this.ip1.ip];
-  }
+type Holder = ServiceRecord | SharedAddress;
+
+const NO_PORTS: readonly string[] = Object.freeze([]);
+
+function userKeys(h: Holder): string[] {
+  return h instanceof SharedAddress ? [...h.users.keys()] : [h.key];
+}
+
+function ownerOf(h: Holder, port: string): string | undefined {
+  if (h instanceof SharedAddress) return h.portOwners.get(port);
+  return h.ports.includes(port) ? h.key : undefined;
 }
 
 /** Everything the allocator reads from a Service, derived once per call. */
@@ -223,20 +161,26 @@ function buildPools(specs: readonly PoolSpec[]): PoolState[] {
         ? null
         : {
             space,
-            used: new OrdinalMap<AddressState>(space.depth),
+            used: new OrdinalMap<Holder>(space.depth),
             groups: new Map(),
             a: new Uint8Array(space.depth),
             b: new Uint8Array(space.depth),
+            c: new Uint8Array(space.depth),
           };
     const buggyV4 = spec.avoidBuggyIPs ? buildSpaces(spec.name, spec.cidrs, false).ipv4 : null;
     return { spec, ipv4: fam(spaces.ipv4), ipv6: fam(spaces.ipv6), buggyV4 };
   });
 }
 
+/** Unheld records kept for reuse before a sweep drops them: at least this many, and at least as many as held. */
+const SWEEP_MIN = 1024;
+
 export class Allocator {
   private pools: PoolState[];
   private byName: Map<string, PoolState>;
-  private readonly services = new Map<string, ServiceState>();
+  /** Every Service seen since the last sweep; `held` says which hold addresses now (see ServiceRecord). */
+  private services = new Map<string, ServiceRecord>();
+  private heldCount = 0;
 
   /** Throws TypeError only for a malformed PoolSpec (bad CIDR, duplicate name): pools come validated. */
   constructor(pools: readonly PoolSpec[] = []) {
@@ -247,21 +191,21 @@ export class Allocator {
   // ---- queries -------------------------------------------------------------------------------------------
 
   allocationOf(key: string): Allocation | undefined {
-    const s = this.services.get(key);
-    return s === undefined ? undefined : { ips: s.ips.map((i) => i.text), pool: s.pool.spec.name };
+    const r = this.heldRecord(key);
+    return r === undefined ? undefined : { ips: this.ipsOf(r).map((i) => i.text), pool: r.pool!.spec.name };
   }
 
   /** Every allocation, by Service key ascending. */
   allocations(): [string, Allocation][] {
-    return [...this.services.keys()].sort().map((k) => [k, this.allocationOf(k)!]);
+    return this.heldKeys().map((k) => [k, this.allocationOf(k)!]);
   }
 
   /** Service keys holding `ip`, ascending. */
   usersOf(ip: string): string[] {
     const p = parseIP(ip);
     const pool = p === null ? null : this.poolFor(this.pools, [p]);
-    const st = pool === null ? undefined : this.stateOf(pool, p!);
-    return st === undefined ? [] : st.userKeys().sort();
+    const h = pool === null ? undefined : this.holderOf(pool, p!);
+    return h === undefined ? [] : userKeys(h).sort();
   }
 
   usage(): PoolUsage[] {
@@ -283,7 +227,7 @@ export class Allocator {
 
   /** True when nothing is held and every index is back to a bare root (used by the property tests). */
   isEmpty(): boolean {
-    if (this.services.size !== 0) return false;
+    if (this.heldCount !== 0) return false;
     return this.pools.every((p) =>
       [p.ipv4, p.ipv6].every((fs) => fs === null || (fs.used.isBare && fs.groups.size === 0)),
     );
@@ -298,26 +242,27 @@ export class Allocator {
    */
   setPools(specs: readonly PoolSpec[]): SetPoolsResult {
     const next = buildPools(specs);
-    const moved = new Map<string, PoolState>();
-    for (const key of [...this.services.keys()].sort()) {
-      const s = this.services.get(key)!;
-      const pool = this.poolFor(next, s.ips);
+    const moves: { r: ServiceRecord; ips: ParsedIP[]; pool: PoolState }[] = [];
+    for (const key of this.heldKeys()) {
+      const r = this.services.get(key)!;
+      const ips = this.ipsOf(r);
+      const pool = this.poolFor(next, ips);
       if (pool === null) {
         return {
           ok: false,
           reason: 'incompatibleConfig',
           message: `new config not compatible with assigned IPs: service "${key}" cannot own ${quoteList(
-            s.ips.map((i) => i.text),
+            ips.map((i) => i.text),
           )} under new config`,
         };
       }
-      moved.set(key, pool);
+      moves.push({ r, ips, pool });
     }
-    const old = [...this.services.entries()];
     this.pools = next;
     this.byName = new Map(next.map((p) => [p.spec.name, p]));
-    this.services.clear();
-    for (const [key, s] of old) this.commit(key, s.ips, moved.get(key)!, s.ports, s.sharingKey, s.backendKey, false);
+    this.services = new Map();
+    this.heldCount = 0;
+    for (const { r, ips, pool } of moves) this.commit(r.key, ips, pool, r.ports, r.sharingKey, r.backendKey);
     return { ok: true };
   }
 
@@ -325,11 +270,20 @@ export class Allocator {
 
   /** Frees whatever `key` holds (Service deleted). Returns whether it held anything. */
   release(key: string): boolean {
-    const s = this.services.get(key);
-    if (s === undefined) return false;
-    this.removeUse(key, s.ip0, s.pool);
-    if (s.ip1 !== null) this.removeUse(key, s.ip1, s.pool);
-    this.services.delete(key);
+    const r = this.services.get(key);
+    if (r === undefined || !r.held) return false;
+    this.removeUse(r, r.fs0!, r.leaf0!, r.i0);
+    if (r.fs1 !== null) this.removeUse(r, r.fs1, r.leaf1!, r.i1);
+    r.held = false;
+    r.pool = r.fs0 = r.fs1 = null;
+    r.leaf0 = r.leaf1 = null;
+    this.heldCount--;
+    // Deleted Services must not pile up: drop the unheld records once they outnumber the held ones (and a
+    // floor), which costs O(1) amortized per release.
+    const unheld = this.services.size - this.heldCount;
+    if (unheld > SWEEP_MIN && unheld > this.heldCount) {
+      for (const [k, rec] of this.services) if (!rec.held) this.services.delete(k);
+    }
     return true;
   }
 
@@ -440,16 +394,19 @@ export class Allocator {
       }
       return this.assignParsed(d, d.requested);
     }
-    const current = this.services.get(d.key);
-    if (current !== undefined) {
-      const fam = current.ip1 !== null ? 'dual' : current.ip0.ip.family;
-      if (fam === d.family && (named === null || named === current.pool)) {
-        const r = this.assignParsed(d, current.ips);
+    // One lookup serves the whole call: a Service's first allocation would otherwise pay a second miss.
+    let known = this.services.get(d.key) ?? null;
+    if (known !== null && known.held) {
+      const fam = known.fs1 !== null ? 'dual' : known.fs0!.space.family;
+      if (fam === d.family && (named === null || named === known.pool)) {
+        const r = this.assignParsed(d, this.ipsOf(known));
         if (r.ok) return r;
       }
       this.release(d.key);
+      // The release may have swept the record away.
+      known = this.services.get(d.key) ?? null;
     }
-    if (named !== null) return this.allocateFrom(named, d);
+    if (named !== null) return this.allocateFrom(named, d, false, known);
 
     let autoPools = 0;
     let familyPools = 0;
@@ -458,7 +415,7 @@ export class Allocator {
       autoPools++;
       if (!this.hasFamilies(pool, d.family)) continue;
       familyPools++;
-      const r = this.allocateFrom(pool, d, true);
+      const r = this.allocateFrom(pool, d, true, known);
       if (r !== null) return r;
     }
     if (this.pools.length === 0) return fail('poolExhausted', 'no available IPs: no address pools configured');
@@ -473,6 +430,29 @@ export class Allocator {
   }
 
   // ---- internals -----------------------------------------------------------------------------------------
+
+  private heldRecord(key: string): ServiceRecord | undefined {
+    const r = this.services.get(key);
+    return r !== undefined && r.held ? r : undefined;
+  }
+
+  private heldKeys(): string[] {
+    const keys: string[] = [];
+    for (const [k, r] of this.services) if (r.held) keys.push(k);
+    return keys.sort();
+  }
+
+  /** The record's addresses, primary family first. */
+  private ipsOf(r: ServiceRecord): ParsedIP[] {
+    const ips = [this.ipAt(r.fs0!, r.leaf0!, r.i0)];
+    if (r.fs1 !== null) ips.push(this.ipAt(r.fs1, r.leaf1!, r.i1));
+    return ips;
+  }
+
+  private ipAt(fs: FamilyState, leaf: TrieNode, i: number): ParsedIP {
+    fs.used.digitsAt(leaf, i, fs.c);
+    return fs.space.ipAt(fs.c)!;
+  }
 
   /**
    * With `lenientRequest`, a bad loadBalancerIP / loadBalancerIPs request does not fail the derivation: it is
@@ -543,7 +523,7 @@ export class Allocator {
     return fail('notInAnyPool', `${quoteList(lost.map((i) => i.text))} is not allowed in config${hint}`);
   }
 
-  private stateOf(pool: PoolState, ip: ParsedIP): AddressState | undefined {
+  private holderOf(pool: PoolState, ip: ParsedIP): Holder | undefined {
     const fs = pool[ip.family];
     if (fs === null || !fs.space.digitsOf(ip, fs.a)) return undefined;
     return fs.used.get(fs.a);
@@ -551,11 +531,11 @@ export class Allocator {
 
   /** MetalLB's checkSharing for one address, with the detail of the key mismatch kept in the message. */
   private checkSharing(d: Derived, ip: ParsedIP, pool: PoolState): Failure | null {
-    const st = this.stateOf(pool, ip);
-    if (st === undefined) return null;
-    const mismatch = sameKeys(st, d.sharingKey, d.backendKey);
+    const h = this.holderOf(pool, ip);
+    if (h === undefined) return null;
+    const mismatch = sameKeys(h, d.sharingKey, d.backendKey);
     if (mismatch !== null) {
-      const others = st.userKeys().filter((k) => k !== d.key).sort();
+      const others = userKeys(h).filter((k) => k !== d.key).sort();
       // The sole user of an address may change its own sharing key in place.
       if (others.length > 0) {
         return fail(
@@ -565,7 +545,7 @@ export class Allocator {
       }
     }
     for (const p of d.ports) {
-      const owner = st.ownerOf(p);
+      const owner = ownerOf(h, p);
       if (owner !== undefined && owner !== d.key) {
         return fail('sharingConflict', `port ${p} is already in use on "${ip.text}" by ${owner}`);
       }
@@ -580,18 +560,19 @@ export class Allocator {
       const f = this.checkSharing(d, ip, pool);
       if (f !== null) return f;
     }
-    this.commit(d.key, ips, pool, d.ports, d.sharingKey, d.backendKey, true);
+    this.release(d.key);
+    this.commit(d.key, ips, pool, d.ports, d.sharingKey, d.backendKey);
     return { ok: true, ips: textsOf(ips), pool: pool.spec.name };
   }
 
   /** With `quiet`, exhaustion returns null instead of a failure: the auto-assign walk skips full pools
    *  without building a message for each. */
-  private allocateFrom(pool: PoolState, d: Derived, quiet: true): AllocationResult | null;
-  private allocateFrom(pool: PoolState, d: Derived): AllocationResult;
-  private allocateFrom(pool: PoolState, d: Derived, quiet = false): AllocationResult | null {
-    // Exact-size array: a pushed-to [] keeps a 17-slot backing store for the life of the allocation.
+  private allocateFrom(pool: PoolState, d: Derived, quiet: true, known: ServiceRecord | null): AllocationResult | null;
+  private allocateFrom(pool: PoolState, d: Derived, quiet: false, known: ServiceRecord | null): AllocationResult;
+  private allocateFrom(pool: PoolState, d: Derived, quiet: boolean, known: ServiceRecord | null): AllocationResult | null {
     const order = d.order;
-    const ips = new Array<ParsedIP>(order.length);
+    // Choose every family's address first (each lands in its family's `a` buffer), then commit: a dual-stack
+    // Service gets both or nothing.
     for (let i = 0; i < order.length; i++) {
       const family = order[i]!;
       const fs = pool[family];
@@ -601,90 +582,160 @@ export class Allocator {
           `no available IPs in pool "${pool.spec.name}" for ${d.family} IPFamily: the pool has no ${family} addresses`,
         );
       }
-      const ip = this.candidate(fs, d);
-      if (ip === null) {
+      if (!this.candidate(fs, d)) {
         return quiet ? null : fail('poolExhausted', `no available IPs in pool "${pool.spec.name}" for ${d.family} IPFamily`);
       }
-      ips[i] = ip;
     }
     // allocate() released the Service before asking for fresh addresses.
-    this.commit(d.key, ips, pool, d.ports, d.sharingKey, d.backendKey, false);
-    return { ok: true, ips: textsOf(ips), pool: pool.spec.name };
+    const r = this.record(d.key, known, pool, d.ports, d.sharingKey, d.backendKey);
+    // Exact-size array: a pushed-to [] keeps a 17-slot backing store.
+    const texts = new Array<string>(order.length);
+    for (let i = 0; i < order.length; i++) {
+      const fs = pool[order[i]!]!;
+      texts[i] = fs.space.textAt(fs.a)!;
+      this.addUse(r, fs, i);
+    }
+    return { ok: true, ips: texts, pool: pool.spec.name };
   }
 
   /**
-   * The address MetalLB's ascending scan would stop at: the lowest one that passes the sharing check. That is
-   * the lowest free address, unless an address already used by the same sharing group with free ports lies
-   * below it. The Service itself holds nothing here (allocate released it first).
+   * Writes into fs.a the address MetalLB's ascending scan would stop at: the lowest one that passes the
+   * sharing check. That is the lowest free address, unless an address already used by the same sharing group
+   * with free ports lies below it. False when there is none. The Service itself holds nothing here (allocate
+   * released it first).
    */
-  private candidate(fs: FamilyState, d: Derived): ParsedIP | null {
+  private candidate(fs: FamilyState, d: Derived): boolean {
     const free = fs.a;
-    const freeIP = fs.used.lowestAbsent(free) ? fs.space.ipAt(free) : null;
+    const hasFree = fs.used.lowestAbsent(free) && fs.space.inRange(free);
     if (d.sharingKey !== '') {
       const g = fs.groups.get(groupKey(d.sharingKey, d.backendKey));
       if (g !== undefined && !d.ports.some((p) => g.portUse.get(p) === g.members.size)) {
         const cur = fs.b;
         let more = g.members.first(cur);
         while (more) {
-          if (freeIP !== null && compareDigits(cur, free) >= 0) break;
-          const st = fs.used.get(cur)!;
-          if (d.ports.every((p) => st.ownerOf(p) === undefined)) return st.ip;
+          if (hasFree && compareDigits(cur, free) >= 0) break;
+          const h = fs.used.get(cur)!;
+          if (d.ports.every((p) => ownerOf(h, p) === undefined)) {
+            free.set(cur);
+            return true;
+          }
           more = incrementDigits(cur) && g.members.nextPresent(cur, cur);
         }
       }
     }
-    return freeIP;
+    return hasFree;
   }
 
-  private commit(
+  /**
+   * The Service's record, made held with these fields (it must not be held already). `known` is the map's
+   * record for the key when the caller has just looked it up (null: there is none), undefined when not.
+   */
+  private record(
     key: string,
-    ips: readonly ParsedIP[],
+    known: ServiceRecord | null | undefined,
     pool: PoolState,
     ports: readonly string[],
     sk: string,
     bk: string,
-    mayHold: boolean,
-  ): void {
-    if (mayHold) this.release(key);
-    // The ServiceState points at the addresses' AddressStates (each is the ParsedIP), not at `ips`.
-    let held0: AddressState | null = null;
-    let held1: AddressState | null = null;
-    for (const ip of ips) {
-      const fs = pool[ip.family]!;
-      fs.space.digitsOf(ip, fs.a);
-      let st = fs.used.get(fs.a);
-      let group: Group | undefined;
-      if (st === undefined) {
-        st = new AddressState(ip, sk, bk);
-        fs.used.set(fs.a, st);
-        if (sk !== '') {
-          const gk = groupKey(sk, bk);
-          group = fs.groups.get(gk);
-          if (group === undefined) {
-            group = { members: new OrdinalSet(fs.space.depth), portUse: new Map() };
-            fs.groups.set(gk, group);
-          }
-          group.members.add(fs.a);
-        }
-      } else if (sk !== '') {
-        group = fs.groups.get(groupKey(sk, bk));
-      }
-      const taken = st.add(key, ports);
-      if (group !== undefined) for (const p of taken) group.portUse.set(p, (group.portUse.get(p) ?? 0) + 1);
-      if (held0 === null) held0 = st;
-      else held1 = st;
+  ): ServiceRecord {
+    let r = known === undefined ? this.services.get(key) : known;
+    if (r === undefined || r === null) {
+      r = new ServiceRecord(key);
+      this.services.set(key, r);
     }
-    this.services.set(key, new ServiceState(held0!, held1, pool, ports, sk, bk));
+    r.held = true;
+    r.pool = pool;
+    r.ports = ports;
+    r.sharingKey = sk;
+    r.backendKey = bk;
+    this.heldCount++;
+    return r;
   }
 
-  /** `st` is the pool's state for one of the Service's addresses (a ServiceState points at its own). */
-  private removeUse(key: string, st: AddressState, pool: PoolState): void {
-    const ip = st.ip;
-    const fs = pool[ip.family]!;
-    fs.space.digitsOf(ip, fs.a);
-    const gk = st.sharingKey === '' ? null : groupKey(st.sharingKey, st.backendKey);
+  /** Makes the Service hold `ips` in `pool` (it holds nothing when called). */
+  private commit(key: string, ips: readonly ParsedIP[], pool: PoolState, ports: readonly string[], sk: string, bk: string): void {
+    const r = this.record(key, undefined, pool, ports, sk, bk);
+    for (let i = 0; i < ips.length; i++) {
+      const ip = ips[i]!;
+      const fs = pool[ip.family]!;
+      fs.space.digitsOf(ip, fs.a);
+      this.addUse(r, fs, i);
+    }
+  }
+
+  /** Adds the record as a user of the address in fs.a and stores the handle as its address number `n`. */
+  private addUse(r: ServiceRecord, fs: FamilyState, n: number): void {
+    const d = fs.a;
+    const h = fs.used.get(d);
+    let taken: readonly string[] = r.ports;
+    let group: Group | undefined;
+    let leaf: TrieNode;
+    if (h === undefined) {
+      leaf = fs.used.put(d, r);
+      if (r.sharingKey !== '') {
+        const gk = groupKey(r.sharingKey, r.backendKey);
+        group = fs.groups.get(gk);
+        if (group === undefined) {
+          group = { members: new OrdinalSet(fs.space.depth), portUse: new Map() };
+          fs.groups.set(gk, group);
+        }
+        group.members.add(d);
+      }
+    } else {
+      // A second (or further) user: checkSharing has passed, so the keys match and the ports are disjoint.
+      let shared: SharedAddress;
+      if (h instanceof SharedAddress) {
+        shared = h;
+      } else {
+        shared = new SharedAddress(h.sharingKey, h.backendKey);
+        shared.users.set(h.key, h);
+        for (const p of h.ports) shared.portOwners.set(p, h.key);
+      }
+      shared.users.set(r.key, r);
+      const newly: string[] = [];
+      for (const p of r.ports) {
+        if (shared.portOwners.has(p)) continue;
+        shared.portOwners.set(p, r.key);
+        newly.push(p);
+      }
+      taken = newly;
+      leaf = fs.used.put(d, shared);
+      if (r.sharingKey !== '') group = fs.groups.get(groupKey(r.sharingKey, r.backendKey));
+    }
+    if (group !== undefined) for (const p of taken) group.portUse.set(p, (group.portUse.get(p) ?? 0) + 1);
+    if (n === 0) {
+      r.fs0 = fs;
+      r.leaf0 = leaf;
+      r.i0 = d[0]!;
+    } else {
+      r.fs1 = fs;
+      r.leaf1 = leaf;
+      r.i1 = d[0]!;
+    }
+  }
+
+  /** Removes the record as a user of the address at a handle it holds. */
+  private removeUse(r: ServiceRecord, fs: FamilyState, leaf: TrieNode, i: number): void {
+    const h = fs.used.valueAt(leaf, i);
+    let freed: readonly string[];
+    let left = 0;
+    if (h instanceof SharedAddress) {
+      h.users.delete(r.key);
+      const gone: string[] = [];
+      for (const p of r.ports) {
+        if (h.portOwners.get(p) !== r.key) continue;
+        h.portOwners.delete(p);
+        gone.push(p);
+      }
+      freed = gone;
+      left = h.users.size;
+      // One user left: it owns all its ports (MetalLB forbids two users on one port), so it is the sole holder.
+      if (left === 1) fs.used.replaceAt(leaf, i, h.users.values().next().value!);
+    } else {
+      freed = r.ports;
+    }
+    const gk = h.sharingKey === '' ? null : groupKey(h.sharingKey, h.backendKey);
     const group = gk === null ? undefined : fs.groups.get(gk);
-    const freed = st.remove(key);
     if (group !== undefined) {
       for (const p of freed) {
         const n = (group.portUse.get(p) ?? 1) - 1;
@@ -692,11 +743,12 @@ export class Allocator {
         else group.portUse.set(p, n);
       }
     }
-    if (st.userCount > 0) return;
-    fs.used.delete(fs.a);
+    if (left > 0) return;
     if (group !== undefined) {
-      group.members.delete(fs.a);
+      fs.used.digitsAt(leaf, i, fs.c);
+      group.members.delete(fs.c);
       if (group.members.size === 0) fs.groups.delete(gk!);
     }
+    fs.used.removeAt(leaf, i);
   }
 }

@@ -9,14 +9,25 @@
 //
 // Ordinals are passed as digit arrays (base 32, index 0 = least significant) so that the same code serves IPv4
 // (numbers) and IPv6 (bigints); the address spaces in space.ts do the conversion.
+//
+// A member can also be addressed by its handle: the leaf node that holds it and its index there (`put` returns
+// the leaf). Nodes know their parent and their index in it, so removing by handle walks up from the leaf and
+// never recomputes digits: the allocator keeps each Service's handles and releases without any lookup.
 
-class TrieNode {
+export class TrieNode {
   present = 0;
   full = 0;
   readonly kids: (TrieNode | undefined)[] | null;
   /** Leaf payloads (OrdinalMap only): consecutive ordinals share a leaf, so lookups stay cache-local. */
   readonly vals: unknown[] | null;
-  constructor(leaf: boolean, withValues: boolean) {
+  constructor(
+    leaf: boolean,
+    withValues: boolean,
+    /** null for the root. */
+    readonly parent: TrieNode | null,
+    /** This node's index (digit) in its parent. */
+    readonly slot: number,
+  ) {
     this.kids = leaf ? null : new Array<TrieNode | undefined>(32);
     this.vals = leaf && withValues ? new Array<unknown>(32) : null;
   }
@@ -33,7 +44,6 @@ function lowestBit(mask: number): number {
 export class OrdinalMap<T> {
   readonly depth: number;
   private root: TrieNode;
-  private readonly path: TrieNode[];
   private count = 0;
   private readonly withValues: boolean;
 
@@ -41,18 +51,23 @@ export class OrdinalMap<T> {
     if (!Number.isInteger(depth) || depth < 1 || depth > 26) throw new RangeError(`bad trie depth ${depth}`);
     this.depth = depth;
     this.withValues = withValues;
-    this.root = new TrieNode(depth === 1, withValues);
-    this.path = new Array<TrieNode>(depth);
+    this.root = new TrieNode(depth === 1, withValues, null, 0);
   }
 
-  /** The member's value; undefined when absent. */
-  get(d: Digits): T | undefined {
+  /** The leaf that would hold `d`; undefined when that leaf does not exist. */
+  private leafOf(d: Digits): TrieNode | undefined {
     let node: TrieNode | undefined = this.root;
     for (let l = this.depth - 1; l > 0; l--) {
       node = node.kids![d[l]!];
       if (node === undefined) return undefined;
     }
-    return (node.present & (1 << d[0]!)) !== 0 ? (node.vals?.[d[0]!] as T) : undefined;
+    return node;
+  }
+
+  /** The member's value; undefined when absent. */
+  get(d: Digits): T | undefined {
+    const leaf = this.leafOf(d);
+    return leaf !== undefined && (leaf.present & (1 << d[0]!)) !== 0 ? (leaf.vals?.[d[0]!] as T) : undefined;
   }
 
   get size(): number {
@@ -65,72 +80,104 @@ export class OrdinalMap<T> {
   }
 
   has(d: Digits): boolean {
-    let node: TrieNode | undefined = this.root;
-    for (let l = this.depth - 1; l > 0; l--) {
-      node = node.kids![d[l]!];
-      if (node === undefined) return false;
-    }
-    return (node.present & (1 << d[0]!)) !== 0;
+    const leaf = this.leafOf(d);
+    return leaf !== undefined && (leaf.present & (1 << d[0]!)) !== 0;
   }
 
   /** Adds the ordinal with its value; false (and no change) if it was already present. */
   set(d: Digits, value: T): boolean {
-    const path = this.path;
+    if (this.has(d)) return false;
+    this.put(d, value);
+    return true;
+  }
+
+  /**
+   * Adds the ordinal, or replaces its value when present; returns the leaf holding it (its index there is
+   * d[0]), the handle for valueAt / replaceAt / removeAt.
+   */
+  put(d: Digits, value: T): TrieNode {
     let node = this.root;
-    path[this.depth - 1] = node;
     for (let l = this.depth - 1; l > 0; l--) {
       const i = d[l]!;
       let kid = node.kids![i];
       if (kid === undefined) {
-        kid = new TrieNode(l === 1, this.withValues);
+        kid = new TrieNode(l === 1, this.withValues, node, i);
         node.kids![i] = kid;
       }
-      path[l - 1] = kid;
       node = kid;
     }
-    const bit = 1 << d[0]!;
-    if ((node.present & bit) !== 0) return false;
-    node.present |= bit;
-    node.full = node.present;
-    if (node.vals !== null) node.vals[d[0]!] = value;
-    for (let l = 1; l < this.depth; l++) {
-      const parent = path[l]!;
-      const child = path[l - 1]!;
-      const b = 1 << d[l]!;
-      parent.present |= b;
-      if (child.full === -1) parent.full |= b;
-    }
+    const leaf = node;
+    const i = d[0]!;
+    if (leaf.vals !== null) leaf.vals[i] = value;
+    const bit = 1 << i;
+    if ((leaf.present & bit) !== 0) return leaf;
+    leaf.present |= bit;
+    leaf.full = leaf.present;
     this.count++;
-    return true;
+    // Up the tree while something changes: a parent's bit for a child is already set unless the child was
+    // empty (present) or has just become full (full).
+    let child = leaf;
+    for (let parent = child.parent; parent !== null; parent = child.parent) {
+      const b = 1 << child.slot;
+      const hadPresent = (parent.present & b) !== 0;
+      const nowFull = child.full === -1;
+      if (hadPresent && !nowFull) break;
+      parent.present |= b;
+      if (nowFull) parent.full |= b;
+      child = parent;
+    }
+    return leaf;
+  }
+
+  /** The value at a handle from put (the member must be present). */
+  valueAt(leaf: TrieNode, i: number): T {
+    return leaf.vals![i] as T;
+  }
+
+  /** Replaces the value of a present member in place. */
+  replaceAt(leaf: TrieNode, i: number, value: T): void {
+    leaf.vals![i] = value;
   }
 
   /** Removes the ordinal; false if it was absent. Prunes subtrees that become empty. */
   delete(d: Digits): boolean {
-    const path = this.path;
-    let node: TrieNode | undefined = this.root;
-    path[this.depth - 1] = node;
-    for (let l = this.depth - 1; l > 0; l--) {
-      node = node.kids![d[l]!];
-      if (node === undefined) return false;
-      path[l - 1] = node;
-    }
-    const bit = 1 << d[0]!;
-    if ((node.present & bit) === 0) return false;
-    node.present &= ~bit;
-    node.full = node.present;
-    if (node.vals !== null) node.vals[d[0]!] = undefined;
-    for (let l = 1; l < this.depth; l++) {
-      const parent = path[l]!;
-      const child = path[l - 1]!;
-      const b = 1 << d[l]!;
+    const leaf = this.leafOf(d);
+    if (leaf === undefined || (leaf.present & (1 << d[0]!)) === 0) return false;
+    this.removeAt(leaf, d[0]!);
+    return true;
+  }
+
+  /** Removes a present member by its handle, walking up from the leaf; prunes nodes that become empty. */
+  removeAt(leaf: TrieNode, i: number): void {
+    const bit = 1 << i;
+    leaf.present &= ~bit;
+    leaf.full = leaf.present;
+    if (leaf.vals !== null) leaf.vals[i] = undefined;
+    this.count--;
+    let child = leaf;
+    for (let parent = child.parent; parent !== null; parent = child.parent) {
+      const b = 1 << child.slot;
+      const wasFull = (parent.full & b) !== 0;
+      const emptied = child.present === 0;
+      // Nothing above changes when the parent neither loses a full child nor an entire child.
+      if (!wasFull && !emptied) break;
       parent.full &= ~b;
-      if (child.present === 0) {
-        parent.kids![d[l]!] = undefined;
+      if (emptied) {
+        parent.kids![child.slot] = undefined;
         parent.present &= ~b;
       }
+      child = parent;
     }
-    this.count--;
-    return true;
+  }
+
+  /** Writes the digits of the member at a handle into `out`. */
+  digitsAt(leaf: TrieNode, i: number, out: Digits): void {
+    out[0] = i;
+    let node = leaf;
+    for (let l = 1; l < this.depth; l++) {
+      out[l] = node.slot;
+      node = node.parent!;
+    }
   }
 
   /** Writes the lowest ordinal not in the set into `out`; false when the whole trie range is present. */

@@ -3,8 +3,8 @@
 // every /24) simply not numbered. The allocator's tries work on ordinals, so "lowest free ordinal" is exactly
 // the address MetalLB's scan would reach first, found without scanning, and a buggy address can never be
 // handed out because it has no ordinal.
-import type { Digits } from './ordinal-set.js';
-import { parseCIDR, v4, v6, type ParsedIP } from './ip.js';
+import { compareDigits, type Digits } from './ordinal-set.js';
+import { formatIPv4, parseCIDR, v4, v6, type ParsedIP } from './ip.js';
 import type { Family } from './types.js';
 
 export interface AddressSpace {
@@ -17,6 +17,22 @@ export interface AddressSpace {
   digitsOf(ip: ParsedIP, out: Digits): boolean;
   /** The address at an ordinal; null when the ordinal is past the capacity. */
   ipAt(d: Digits): ParsedIP | null;
+  /** ipAt(d).text, without the ParsedIP where that is cheaper. */
+  textAt(d: Digits): string | null;
+  /** True when the ordinal is below the capacity (the trie's range is the next power of 32). */
+  inRange(d: Digits): boolean;
+}
+
+/** The capacity as trie digits, or null when it is the trie's whole range (every ordinal is in range). */
+function limitDigits(capacity: bigint, depth: number): Digits | null {
+  if (capacity >= 1n << BigInt(5 * depth)) return null;
+  const out = new Uint8Array(depth);
+  let c = capacity;
+  for (let l = 0; l < depth; l++) {
+    out[l] = Number(c & 31n);
+    c >>= 5n;
+  }
+  return out;
 }
 
 function depthFor(capacityBits: number): number {
@@ -69,6 +85,16 @@ export class V4Space implements AddressSpace {
     this.depth = depthFor(Math.ceil(Math.log2(Math.max(2, start))));
   }
 
+  inRange(d: Digits): boolean {
+    return this.ordinal(d) < this.capacity;
+  }
+
+  private ordinal(d: Digits): number {
+    let o = 0;
+    for (let l = this.depth - 1; l >= 0; l--) o = o * 32 + d[l]!;
+    return o;
+  }
+
   /** The ordinal as a plain number, or -1 when `ip` is not usable here. */
   ordinalOf(ip: ParsedIP): number {
     if (ip.family !== 'ipv4') return -1;
@@ -100,9 +126,20 @@ export class V4Space implements AddressSpace {
   }
 
   ipAt(d: Digits): ParsedIP | null {
-    let o = 0;
-    for (let l = this.depth - 1; l >= 0; l--) o = o * 32 + d[l]!;
-    if (o >= this.capacity) return null;
+    const n = this.addressAt(d);
+    return n < 0 ? null : v4(n);
+  }
+
+  /** The address's text without building a ParsedIP (the allocation result needs only the text). */
+  textAt(d: Digits): string | null {
+    const n = this.addressAt(d);
+    return n < 0 ? null : formatIPv4(n);
+  }
+
+  /** The address at an ordinal as a number; -1 past the capacity. */
+  private addressAt(d: Digits): number {
+    const o = this.ordinal(d);
+    if (o >= this.capacity) return -1;
     const segs = this.byOrdinal;
     let lo = 0;
     let hi = segs.length - 1;
@@ -113,9 +150,9 @@ export class V4Space implements AddressSpace {
     }
     const s = segs[lo]!;
     const rel = o - s.start;
-    if (s.mode === 'plain') return v4(s.base + rel);
-    if (s.mode === 'per24') return v4(s.base + Math.floor(rel / 254) * 256 + (rel % 254) + 1);
-    return v4(s.base + s.skip + rel);
+    if (s.mode === 'plain') return s.base + rel;
+    if (s.mode === 'per24') return s.base + Math.floor(rel / 254) * 256 + (rel % 254) + 1;
+    return s.base + s.skip + rel;
   }
 }
 
@@ -131,6 +168,7 @@ export class V6Space implements AddressSpace {
   readonly capacity: bigint;
   private readonly byOrdinal: V6Segment[];
   private readonly byBase: V6Segment[];
+  private readonly limit: Digits | null;
 
   constructor(cidrs: readonly { base: bigint; length: number }[]) {
     const segs: V6Segment[] = [];
@@ -145,6 +183,15 @@ export class V6Space implements AddressSpace {
     this.byBase = [...segs].sort((a, b) => (a.base < b.base ? -1 : a.base > b.base ? 1 : 0));
     // Bits needed to write capacity-1 (capacity itself may be 2^128 for ::/0).
     this.depth = depthFor(Math.max(1, (start - 1n).toString(2).length));
+    this.limit = limitDigits(start, this.depth);
+  }
+
+  inRange(d: Digits): boolean {
+    return this.limit === null || compareDigits(d, this.limit) < 0;
+  }
+
+  textAt(d: Digits): string | null {
+    return this.ipAt(d)?.text ?? null;
   }
 
   digitsOf(ip: ParsedIP, out: Digits): boolean {

@@ -28,8 +28,8 @@ test('an allocation at 65,535 held touches a constant number of index entries', 
   for (let i = 0; i < 65_536; i++) assert.equal(a.allocate(svc(i)).ok, true);
   const counts = new Map<string, number>();
   const restore = [
-    counting(OrdinalMap.prototype, ['get', 'has', 'lowestAbsent', 'nextPresent', 'first', 'set', 'delete'], counts),
-    counting(V4Space.prototype, ['ipAt', 'digitsOf'], counts),
+    counting(OrdinalMap.prototype, ['get', 'has', 'lowestAbsent', 'nextPresent', 'first', 'set', 'put', 'delete', 'removeAt', 'valueAt', 'replaceAt', 'digitsAt'], counts),
+    counting(V4Space.prototype, ['ipAt', 'textAt', 'inRange', 'digitsOf'], counts),
   ];
   try {
     for (const victim of [65_535, 12_345, 0]) {
