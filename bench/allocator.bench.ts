@@ -115,6 +115,21 @@ export function register(bench: Register): void {
     bench('alloc.calibration.mapset', set);
   }
 
+  // Calibration for the churn case: the memory any release + allocate of a random Service must touch before
+  // it does anything, here only that: read the Service and its port, and look its key up in a Map of 65,536.
+  // On a VM whose random memory reads cost ~150-200 ns (TLB misses), this floor is most of the churn figure.
+  {
+    const m = new Map<string, number>(fill16.map((s, i) => [s.key, i]));
+    let j = 0;
+    const touch = () => {
+      j = (j + 40_503) & 0xffff;
+      const s = fill16[j]!;
+      return m.get(s.key)! + s.ports![0]!.port;
+    };
+    warm(touch, 20_000);
+    bench('alloc.calibration.random_service_lookup', touch);
+  }
+
   // Sharing: every Service carries the same key and a distinct port, so each one lands on 10.0.0.0.
   bench(
     'alloc.v4.shared.fill',

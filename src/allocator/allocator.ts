@@ -4,6 +4,7 @@ import type { ParsedIP } from './ip.js';
 import { parseIP } from './ip.js';
 import { OrdinalMap, OrdinalSet, compareDigits, incrementDigits, type Digits, type TrieNode } from './ordinal-set.js';
 import { buildSpaces, type AddressSpace, type V4Space } from './space.js';
+import { ServiceTable } from './table.js';
 import {
   backendKey,
   fail,
@@ -36,7 +37,7 @@ interface Group {
 
 interface FamilyState {
   readonly space: AddressSpace;
-  /** Ordinals with at least one user: the user's ServiceRecord, or a SharedAddress when there are several. */
+  /** Ordinals with at least one user: the sole user's slot in the ServiceTable, or a SharedAddress. */
   readonly used: OrdinalMap<Holder>;
   readonly groups: Map<string, Group>;
   // Scratch digit buffers, reused so the hot path allocates no arrays: `a` carries the address being chosen or
@@ -54,34 +55,10 @@ interface PoolState {
   readonly buggyV4: V4Space | null;
 }
 
-/**
- * What one Service holds: its pool, its one or two addresses as trie handles (leaf + index), and what the
- * sharing rules read (ports, keys). A record is also the value stored at each address it holds alone, so a
- * held address costs no object of its own; only an address with several users gets a SharedAddress.
- *
- * Records are mutable and keyed by Service for good: release marks a record not held and leaves it in the
- * map, and the next allocation for that Service reuses it. Release-then-allocate of one Service is the
- * controller's everyday step (every re-claim of a status IP goes through it), and Map delete + set of a fresh
- * entry costs several times a lookup once the map is large. Unheld records are swept in bulk (see release).
- */
-class ServiceRecord {
-  held = false;
-  pool: PoolState | null = null;
-  fs0: FamilyState | null = null;
-  leaf0: TrieNode | null = null;
-  i0 = 0;
-  fs1: FamilyState | null = null;
-  leaf1: TrieNode | null = null;
-  i1 = 0;
-  ports: readonly string[] = NO_PORTS;
-  sharingKey = '';
-  backendKey = '';
-  constructor(readonly key: string) {}
-}
-
-/** An address with two or more users (MetalLB's IP sharing). Back to the sole ServiceRecord at one user. */
+/** An address with two or more users (MetalLB's IP sharing); back to the sole user's slot at one user. */
 class SharedAddress {
-  readonly users = new Map<string, ServiceRecord>();
+  /** Service key → slot. */
+  readonly users = new Map<string, number>();
   /** "TCP/80" → the key of the user that has it: MetalLB forbids two users of one port on one address. */
   readonly portOwners = new Map<string, string>();
   constructor(
@@ -90,18 +67,8 @@ class SharedAddress {
   ) {}
 }
 
-type Holder = ServiceRecord | SharedAddress;
-
-const NO_PORTS: readonly string[] = Object.freeze([]);
-
-function userKeys(h: Holder): string[] {
-  return h instanceof SharedAddress ? [...h.users.keys()] : [h.key];
-}
-
-function ownerOf(h: Holder, port: string): string | undefined {
-  if (h instanceof SharedAddress) return h.portOwners.get(port);
-  return h.ports.includes(port) ? h.key : undefined;
-}
+/** What the trie stores at a used address: the slot of its sole user, or its users when several. */
+type Holder = number | SharedAddress;
 
 /** Everything the allocator reads from a Service, derived once per call. */
 interface Derived {
@@ -172,15 +139,10 @@ function buildPools(specs: readonly PoolSpec[]): PoolState[] {
   });
 }
 
-/** Unheld records kept for reuse before a sweep drops them: at least this many, and at least as many as held. */
-const SWEEP_MIN = 1024;
-
 export class Allocator {
   private pools: PoolState[];
   private byName: Map<string, PoolState>;
-  /** Every Service seen since the last sweep; `held` says which hold addresses now (see ServiceRecord). */
-  private services = new Map<string, ServiceRecord>();
-  private heldCount = 0;
+  private readonly services = new ServiceTable<PoolState>();
 
   /** Throws TypeError only for a malformed PoolSpec (bad CIDR, duplicate name): pools come validated. */
   constructor(pools: readonly PoolSpec[] = []) {
@@ -191,13 +153,13 @@ export class Allocator {
   // ---- queries -------------------------------------------------------------------------------------------
 
   allocationOf(key: string): Allocation | undefined {
-    const r = this.heldRecord(key);
-    return r === undefined ? undefined : { ips: this.ipsOf(r).map((i) => i.text), pool: r.pool!.spec.name };
+    const s = this.services.heldSlot(key);
+    return s < 0 ? undefined : { ips: this.ipsOf(s).map((i) => i.text), pool: this.services.pool(s).spec.name };
   }
 
   /** Every allocation, by Service key ascending. */
   allocations(): [string, Allocation][] {
-    return this.heldKeys().map((k) => [k, this.allocationOf(k)!]);
+    return this.services.heldKeys().map((k) => [k, this.allocationOf(k)!]);
   }
 
   /** Service keys holding `ip`, ascending. */
@@ -205,7 +167,7 @@ export class Allocator {
     const p = parseIP(ip);
     const pool = p === null ? null : this.poolFor(this.pools, [p]);
     const h = pool === null ? undefined : this.holderOf(pool, p!);
-    return h === undefined ? [] : userKeys(h).sort();
+    return h === undefined ? [] : this.userKeys(h).sort();
   }
 
   usage(): PoolUsage[] {
@@ -227,7 +189,7 @@ export class Allocator {
 
   /** True when nothing is held and every index is back to a bare root (used by the property tests). */
   isEmpty(): boolean {
-    if (this.heldCount !== 0) return false;
+    if (this.services.size !== 0) return false;
     return this.pools.every((p) =>
       [p.ipv4, p.ipv6].every((fs) => fs === null || (fs.used.isBare && fs.groups.size === 0)),
     );
@@ -242,10 +204,11 @@ export class Allocator {
    */
   setPools(specs: readonly PoolSpec[]): SetPoolsResult {
     const next = buildPools(specs);
-    const moves: { r: ServiceRecord; ips: ParsedIP[]; pool: PoolState }[] = [];
-    for (const key of this.heldKeys()) {
-      const r = this.services.get(key)!;
-      const ips = this.ipsOf(r);
+    const t = this.services;
+    const moves: { key: string; ips: ParsedIP[]; pool: PoolState; ports: readonly string[]; sk: string; bk: string }[] = [];
+    for (const key of t.heldKeys()) {
+      const s = t.heldSlot(key);
+      const ips = this.ipsOf(s);
       const pool = this.poolFor(next, ips);
       if (pool === null) {
         return {
@@ -256,13 +219,12 @@ export class Allocator {
           )} under new config`,
         };
       }
-      moves.push({ r, ips, pool });
+      moves.push({ key, ips, pool, ports: t.ports(s), sk: t.sharingKey(s), bk: t.backendKey(s) });
     }
     this.pools = next;
     this.byName = new Map(next.map((p) => [p.spec.name, p]));
-    this.services = new Map();
-    this.heldCount = 0;
-    for (const { r, ips, pool } of moves) this.commit(r.key, ips, pool, r.ports, r.sharingKey, r.backendKey);
+    t.clear();
+    for (const m of moves) this.commit(m.key, m.ips, m.pool, m.ports, m.sk, m.bk);
     return { ok: true };
   }
 
@@ -270,20 +232,9 @@ export class Allocator {
 
   /** Frees whatever `key` holds (Service deleted). Returns whether it held anything. */
   release(key: string): boolean {
-    const r = this.services.get(key);
-    if (r === undefined || !r.held) return false;
-    this.removeUse(r, r.fs0!, r.leaf0!, r.i0);
-    if (r.fs1 !== null) this.removeUse(r, r.fs1, r.leaf1!, r.i1);
-    r.held = false;
-    r.pool = r.fs0 = r.fs1 = null;
-    r.leaf0 = r.leaf1 = null;
-    this.heldCount--;
-    // Deleted Services must not pile up: drop the unheld records once they outnumber the held ones (and a
-    // floor), which costs O(1) amortized per release.
-    const unheld = this.services.size - this.heldCount;
-    if (unheld > SWEEP_MIN && unheld > this.heldCount) {
-      for (const [k, rec] of this.services) if (!rec.held) this.services.delete(k);
-    }
+    const s = this.services.heldSlot(key);
+    if (s < 0) return false;
+    this.releaseSlot(s);
     return true;
   }
 
@@ -395,16 +346,17 @@ export class Allocator {
       return this.assignParsed(d, d.requested);
     }
     // One lookup serves the whole call: a Service's first allocation would otherwise pay a second miss.
-    let known = this.services.get(d.key) ?? null;
-    if (known !== null && known.held) {
-      const fam = known.fs1 !== null ? 'dual' : known.fs0!.space.family;
-      if (fam === d.family && (named === null || named === known.pool)) {
+    const t = this.services;
+    let known = t.slotOf(d.key);
+    if (known >= 0 && t.isHeld(known)) {
+      const fam = t.addressCount(known) === 2 ? 'dual' : t.family(known, 0);
+      if (fam === d.family && (named === null || named === t.pool(known))) {
         const r = this.assignParsed(d, this.ipsOf(known));
         if (r.ok) return r;
       }
-      this.release(d.key);
-      // The release may have swept the record away.
-      known = this.services.get(d.key) ?? null;
+      this.releaseSlot(known);
+      // The release may have swept the slot away.
+      known = t.slotOf(d.key);
     }
     if (named !== null) return this.allocateFrom(named, d, false, known);
 
@@ -431,27 +383,31 @@ export class Allocator {
 
   // ---- internals -----------------------------------------------------------------------------------------
 
-  private heldRecord(key: string): ServiceRecord | undefined {
-    const r = this.services.get(key);
-    return r !== undefined && r.held ? r : undefined;
-  }
-
-  private heldKeys(): string[] {
-    const keys: string[] = [];
-    for (const [k, r] of this.services) if (r.held) keys.push(k);
-    return keys.sort();
-  }
-
-  /** The record's addresses, primary family first. */
-  private ipsOf(r: ServiceRecord): ParsedIP[] {
-    const ips = [this.ipAt(r.fs0!, r.leaf0!, r.i0)];
-    if (r.fs1 !== null) ips.push(this.ipAt(r.fs1, r.leaf1!, r.i1));
+  /** A held slot's addresses, primary family first. */
+  private ipsOf(s: number): ParsedIP[] {
+    const t = this.services;
+    const ips: ParsedIP[] = [];
+    for (let n = 0; n < t.addressCount(s); n++) {
+      const fs = t.pool(s)[t.family(s, n)]!;
+      fs.used.digitsAt(t.leaf(s, n), t.index(s, n), fs.c);
+      ips.push(fs.space.ipAt(fs.c)!);
+    }
     return ips;
   }
 
-  private ipAt(fs: FamilyState, leaf: TrieNode, i: number): ParsedIP {
-    fs.used.digitsAt(leaf, i, fs.c);
-    return fs.space.ipAt(fs.c)!;
+  private userKeys(h: Holder): string[] {
+    return typeof h === 'number' ? [this.services.key(h)] : [...h.users.keys()];
+  }
+
+  private ownerOf(h: Holder, port: string): string | undefined {
+    if (typeof h !== 'number') return h.portOwners.get(port);
+    return this.services.ports(h).includes(port) ? this.services.key(h) : undefined;
+  }
+
+  /** MetalLB's sharingOK between the users of an address and a Service with these keys. */
+  private keysMismatch(h: Holder, sk: string, bk: string): string | null {
+    if (typeof h !== 'number') return sameKeys(h, sk, bk);
+    return sameKeys({ sharingKey: this.services.sharingKey(h), backendKey: this.services.backendKey(h) }, sk, bk);
   }
 
   /**
@@ -533,9 +489,9 @@ export class Allocator {
   private checkSharing(d: Derived, ip: ParsedIP, pool: PoolState): Failure | null {
     const h = this.holderOf(pool, ip);
     if (h === undefined) return null;
-    const mismatch = sameKeys(h, d.sharingKey, d.backendKey);
+    const mismatch = this.keysMismatch(h, d.sharingKey, d.backendKey);
     if (mismatch !== null) {
-      const others = userKeys(h).filter((k) => k !== d.key).sort();
+      const others = this.userKeys(h).filter((k) => k !== d.key).sort();
       // The sole user of an address may change its own sharing key in place.
       if (others.length > 0) {
         return fail(
@@ -545,7 +501,7 @@ export class Allocator {
       }
     }
     for (const p of d.ports) {
-      const owner = ownerOf(h, p);
+      const owner = this.ownerOf(h, p);
       if (owner !== undefined && owner !== d.key) {
         return fail('sharingConflict', `port ${p} is already in use on "${ip.text}" by ${owner}`);
       }
@@ -567,9 +523,9 @@ export class Allocator {
 
   /** With `quiet`, exhaustion returns null instead of a failure: the auto-assign walk skips full pools
    *  without building a message for each. */
-  private allocateFrom(pool: PoolState, d: Derived, quiet: true, known: ServiceRecord | null): AllocationResult | null;
-  private allocateFrom(pool: PoolState, d: Derived, quiet: false, known: ServiceRecord | null): AllocationResult;
-  private allocateFrom(pool: PoolState, d: Derived, quiet: boolean, known: ServiceRecord | null): AllocationResult | null {
+  private allocateFrom(pool: PoolState, d: Derived, quiet: true, known: number): AllocationResult | null;
+  private allocateFrom(pool: PoolState, d: Derived, quiet: false, known: number): AllocationResult;
+  private allocateFrom(pool: PoolState, d: Derived, quiet: boolean, known: number): AllocationResult | null {
     const order = d.order;
     // Choose every family's address first (each lands in its family's `a` buffer), then commit: a dual-stack
     // Service gets both or nothing.
@@ -587,13 +543,13 @@ export class Allocator {
       }
     }
     // allocate() released the Service before asking for fresh addresses.
-    const r = this.record(d.key, known, pool, d.ports, d.sharingKey, d.backendKey);
+    const s = this.services.hold(d.key, known, pool, d.ports, d.sharingKey, d.backendKey);
     // Exact-size array: a pushed-to [] keeps a 17-slot backing store.
     const texts = new Array<string>(order.length);
     for (let i = 0; i < order.length; i++) {
       const fs = pool[order[i]!]!;
       texts[i] = fs.space.textAt(fs.a)!;
-      this.addUse(r, fs, i);
+      this.addUse(s, fs, i);
     }
     return { ok: true, ips: texts, pool: pool.spec.name };
   }
@@ -615,7 +571,7 @@ export class Allocator {
         while (more) {
           if (hasFree && compareDigits(cur, free) >= 0) break;
           const h = fs.used.get(cur)!;
-          if (d.ports.every((p) => ownerOf(h, p) === undefined)) {
+          if (d.ports.every((p) => this.ownerOf(h, p) === undefined)) {
             free.set(cur);
             return true;
           }
@@ -626,54 +582,32 @@ export class Allocator {
     return hasFree;
   }
 
-  /**
-   * The Service's record, made held with these fields (it must not be held already). `known` is the map's
-   * record for the key when the caller has just looked it up (null: there is none), undefined when not.
-   */
-  private record(
-    key: string,
-    known: ServiceRecord | null | undefined,
-    pool: PoolState,
-    ports: readonly string[],
-    sk: string,
-    bk: string,
-  ): ServiceRecord {
-    let r = known === undefined ? this.services.get(key) : known;
-    if (r === undefined || r === null) {
-      r = new ServiceRecord(key);
-      this.services.set(key, r);
-    }
-    r.held = true;
-    r.pool = pool;
-    r.ports = ports;
-    r.sharingKey = sk;
-    r.backendKey = bk;
-    this.heldCount++;
-    return r;
-  }
-
   /** Makes the Service hold `ips` in `pool` (it holds nothing when called). */
   private commit(key: string, ips: readonly ParsedIP[], pool: PoolState, ports: readonly string[], sk: string, bk: string): void {
-    const r = this.record(key, undefined, pool, ports, sk, bk);
+    const s = this.services.hold(key, undefined, pool, ports, sk, bk);
     for (let i = 0; i < ips.length; i++) {
       const ip = ips[i]!;
       const fs = pool[ip.family]!;
       fs.space.digitsOf(ip, fs.a);
-      this.addUse(r, fs, i);
+      this.addUse(s, fs, i);
     }
   }
 
-  /** Adds the record as a user of the address in fs.a and stores the handle as its address number `n`. */
-  private addUse(r: ServiceRecord, fs: FamilyState, n: number): void {
+  /** Adds slot `s` as a user of the address in fs.a and records the address as its number `n`. */
+  private addUse(s: number, fs: FamilyState, n: number): void {
+    const t = this.services;
     const d = fs.a;
     const h = fs.used.get(d);
-    let taken: readonly string[] = r.ports;
+    const ports = t.ports(s);
+    const sk = t.sharingKey(s);
+    const bk = t.backendKey(s);
+    let taken: readonly string[] = ports;
     let group: Group | undefined;
     let leaf: TrieNode;
     if (h === undefined) {
-      leaf = fs.used.put(d, r);
-      if (r.sharingKey !== '') {
-        const gk = groupKey(r.sharingKey, r.backendKey);
+      leaf = fs.used.put(d, s);
+      if (sk !== '') {
+        const gk = groupKey(sk, bk);
         group = fs.groups.get(gk);
         if (group === undefined) {
           group = { members: new OrdinalSet(fs.space.depth), portUse: new Map() };
@@ -684,57 +618,67 @@ export class Allocator {
     } else {
       // A second (or further) user: checkSharing has passed, so the keys match and the ports are disjoint.
       let shared: SharedAddress;
-      if (h instanceof SharedAddress) {
+      if (typeof h !== 'number') {
         shared = h;
       } else {
-        shared = new SharedAddress(h.sharingKey, h.backendKey);
-        shared.users.set(h.key, h);
-        for (const p of h.ports) shared.portOwners.set(p, h.key);
+        shared = new SharedAddress(t.sharingKey(h), t.backendKey(h));
+        const sole = t.key(h);
+        shared.users.set(sole, h);
+        for (const p of t.ports(h)) shared.portOwners.set(p, sole);
       }
-      shared.users.set(r.key, r);
+      const key = t.key(s);
+      shared.users.set(key, s);
       const newly: string[] = [];
-      for (const p of r.ports) {
+      for (const p of ports) {
         if (shared.portOwners.has(p)) continue;
-        shared.portOwners.set(p, r.key);
+        shared.portOwners.set(p, key);
         newly.push(p);
       }
       taken = newly;
       leaf = fs.used.put(d, shared);
-      if (r.sharingKey !== '') group = fs.groups.get(groupKey(r.sharingKey, r.backendKey));
+      if (sk !== '') group = fs.groups.get(groupKey(sk, bk));
     }
     if (group !== undefined) for (const p of taken) group.portUse.set(p, (group.portUse.get(p) ?? 0) + 1);
-    if (n === 0) {
-      r.fs0 = fs;
-      r.leaf0 = leaf;
-      r.i0 = d[0]!;
-    } else {
-      r.fs1 = fs;
-      r.leaf1 = leaf;
-      r.i1 = d[0]!;
-    }
+    t.setAddress(s, n, leaf, d[0]!, fs.space.family);
   }
 
-  /** Removes the record as a user of the address at a handle it holds. */
-  private removeUse(r: ServiceRecord, fs: FamilyState, leaf: TrieNode, i: number): void {
+  /** Removes a held slot from the addresses it holds and marks it unheld. */
+  private releaseSlot(s: number): void {
+    const t = this.services;
+    const pool = t.pool(s);
+    for (let n = 0; n < t.addressCount(s); n++) this.removeUse(s, pool[t.family(s, n)]!, t.leaf(s, n), t.index(s, n));
+    t.unhold(s);
+  }
+
+  /** Removes slot `s` as a user of the address at a handle it holds. */
+  private removeUse(s: number, fs: FamilyState, leaf: TrieNode, i: number): void {
+    const t = this.services;
     const h = fs.used.valueAt(leaf, i);
     let freed: readonly string[];
     let left = 0;
-    if (h instanceof SharedAddress) {
-      h.users.delete(r.key);
+    let sk: string;
+    let bk: string;
+    if (typeof h !== 'number') {
+      const key = t.key(s);
+      h.users.delete(key);
       const gone: string[] = [];
-      for (const p of r.ports) {
-        if (h.portOwners.get(p) !== r.key) continue;
+      for (const p of t.ports(s)) {
+        if (h.portOwners.get(p) !== key) continue;
         h.portOwners.delete(p);
         gone.push(p);
       }
       freed = gone;
       left = h.users.size;
+      sk = h.sharingKey;
+      bk = h.backendKey;
       // One user left: it owns all its ports (MetalLB forbids two users on one port), so it is the sole holder.
       if (left === 1) fs.used.replaceAt(leaf, i, h.users.values().next().value!);
     } else {
-      freed = r.ports;
+      freed = t.ports(s);
+      sk = t.sharingKey(s);
+      bk = t.backendKey(s);
     }
-    const gk = h.sharingKey === '' ? null : groupKey(h.sharingKey, h.backendKey);
+    const gk = sk === '' ? null : groupKey(sk, bk);
     const group = gk === null ? undefined : fs.groups.get(gk);
     if (group !== undefined) {
       for (const p of freed) {
