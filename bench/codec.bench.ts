@@ -6,7 +6,7 @@
 // encode.* writes a prebuilt message object into a reusable send buffer (the speaker's path; GoBGP's
 // Serialize also starts from a prebuilt object but allocates its output). encode.alloc.* is the same
 // into a fresh Uint8Array. decode.* goes from bytes to a fully validated message object.
-import type { Register } from './run.js';
+import type { Register } from './case.js';
 import {
   Afi,
   Framer,

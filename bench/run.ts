@@ -1,9 +1,11 @@
 // `npm run bench [FILTER]`: runs every bench/*.bench.ts with mitata and writes bench/results/latest.json as
 // [{name, ns_per_op, avg_ns, p99_ns, bytes_allocated_per_op, samples}, ...] (with FILTER, only the cases
 // whose name contains it, to bench/results/partial.tmp.json). Each bench file exports `register(bench)` and
-// calls it once per named case, so adding a benchmark never touches this file.
+// calls it once per named case, so adding a benchmark never touches this file. A case whose state is big
+// registers `lazy(setup)`: setup runs only in the process that measures that case.
 //
-// Every bench file runs in child processes of its own, twice:
+// Every case runs in child processes of its own, twice (one process per case: a case that keeps a filled /16
+// alive made the GC of every other case in the same process slower):
 // - time: mitata with its default GC policy (one collection before each case, none between samples).
 //   Forcing a GC before every sample adds a floor of ~10 ns per call on this machine and cuts the sample
 //   count, which swamps sub-microsecond codec operations; and sharing one process between files lets one
@@ -21,8 +23,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bench, run, do_not_optimize } from 'mitata';
 
-export type BenchFn = () => unknown;
-export type Register = (name: string, fn: BenchFn) => void;
+import type { BenchFn, Register } from './case.js';
+export type { BenchFn, Register } from './case.js';
 
 interface ResultRow {
   name: string;
@@ -39,7 +41,9 @@ const [mode, arg1, arg2] = process.argv.slice(2);
 /** Readers of every case's last result (see sink): they keep the results observable. */
 const keepers: Array<() => unknown> = [];
 
-if (mode === '--time' && arg1 !== undefined) {
+if (mode === '--list' && arg1 !== undefined) {
+  process.stdout.write(JSON.stringify(await listFile(arg1, arg2)));
+} else if (mode === '--time' && arg1 !== undefined) {
   process.stdout.write(JSON.stringify(await timeFile(arg1, arg2)));
 } else if (mode === '--bytes' && arg1 !== undefined) {
   process.stdout.write(JSON.stringify(await bytesFile(arg1, arg2)));
@@ -52,13 +56,15 @@ async function main(only: string | undefined): Promise<void> {
   if (files.length === 0) throw new Error(`no *.bench.ts files in ${here}`);
   const rows: ResultRow[] = [];
   for (const file of files) {
-    const timed = child<ResultRow[]>([], ['--time', file, ...(only === undefined ? [] : [only])]);
-    if (timed.length === 0) continue;
-    const bytes = child<Record<string, number | null>>(
-      ['--min-semi-space-size=64', '--max-semi-space-size=64'],
-      ['--bytes', file, ...(only === undefined ? [] : [only])],
-    );
-    for (const row of timed) rows.push({ ...row, bytes_allocated_per_op: bytes[row.name] ?? null });
+    const names = child<string[]>([], ['--list', file, ...(only === undefined ? [] : [only])]);
+    for (const name of names) {
+      const timed = child<ResultRow[]>([], ['--time', file, `=${name}`]);
+      const bytes = child<Record<string, number | null>>(
+        ['--min-semi-space-size=64', '--max-semi-space-size=64'],
+        ['--bytes', file, `=${name}`],
+      );
+      for (const row of timed) rows.push({ ...row, bytes_allocated_per_op: bytes[row.name] ?? null });
+    }
   }
   if (rows.length === 0) throw new Error(`no benchmark matches ${JSON.stringify(only)}`);
 
@@ -83,16 +89,28 @@ function child<T>(flags: string[], args: string[]): T {
   return JSON.parse(out) as T;
 }
 
-async function loadCases(file: string, only: string | undefined): Promise<Map<string, BenchFn>> {
+/** `only`: a substring of the names to run, or "=name" for exactly one. */
+function selected(name: string, only: string | undefined): boolean {
+  if (only === undefined) return true;
+  return only.startsWith('=') ? name === only.slice(1) : name.includes(only);
+}
+
+/** The selected cases of a file, set up (`setup`: false only lists names, building no lazy state). */
+async function loadCases(file: string, only: string | undefined, setup = true): Promise<Map<string, BenchFn>> {
   const mod = (await import(pathToFileURL(join(here, file)).href)) as { register?: (r: Register) => void | Promise<void> };
   if (typeof mod.register !== 'function') throw new Error(`${file} does not export register()`);
   const cases = new Map<string, BenchFn>();
+  const none: BenchFn = () => undefined;
   await mod.register((name, fn) => {
-    if (only !== undefined && !name.includes(only)) return;
+    if (!selected(name, only)) return;
     if (cases.has(name)) throw new Error(`benchmark ${name} registered twice`);
-    cases.set(name, fn);
+    cases.set(name, typeof fn === 'function' ? fn : setup ? fn.setup() : none);
   });
   return cases;
+}
+
+async function listFile(file: string, only: string | undefined): Promise<string[]> {
+  return [...(await loadCases(file, only, false)).keys()];
 }
 
 async function timeFile(file: string, only: string | undefined): Promise<ResultRow[]> {

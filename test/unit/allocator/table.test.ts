@@ -70,16 +70,16 @@ describe('Allocator over many released Services', () => {
       stay.set(`keep/s${i}`, r.ips[0]!);
     }
     // Two sharing Services among the stayers: their address is a SharedAddress holding slot numbers.
-    const shared = [a.allocate(svc('keep/sh1', { annotations: { 'metallb.universe.tf/allow-shared-ip': 'x' } }))];
-    shared.push(a.allocate(svc('keep/sh2', { ports: [{ protocol: 'TCP', port: 443 }], annotations: { 'metallb.universe.tf/allow-shared-ip': 'x' } })));
-    assert.ok(shared[0]!.ok && shared[1]!.ok);
-    assert.deepEqual(shared[0].ips, shared[1].ips);
+    const sh1 = a.allocate(svc('keep/sh1', { annotations: { 'metallb.universe.tf/allow-shared-ip': 'x' } }));
+    const sh2 = a.allocate(svc('keep/sh2', { ports: [{ protocol: 'TCP', port: 443 }], annotations: { 'metallb.universe.tf/allow-shared-ip': 'x' } }));
+    assert.ok(sh1.ok && sh2.ok);
+    assert.deepEqual(sh1.ips, sh2.ips);
     for (let round = 0; round < 5; round++) {
       for (let i = 0; i < 1000; i++) assert.ok(a.allocate(svc(`churn/r${round}-${i}`)).ok);
       for (let i = 0; i < 1000; i++) assert.equal(a.release(`churn/r${round}-${i}`), true);
     }
     for (const [k, ip] of stay) assert.deepEqual(a.allocationOf(k), { ips: [ip], pool: 'p' });
-    assert.deepEqual(a.usersOf(shared[0].ips[0]!), ['keep/sh1', 'keep/sh2']);
+    assert.deepEqual(a.usersOf(sh1.ips[0]!), ['keep/sh1', 'keep/sh2']);
     assert.equal(a.allocations().length, 202);
     for (const k of [...stay.keys(), 'keep/sh1', 'keep/sh2']) assert.equal(a.release(k), true);
     assert.equal(a.isEmpty(), true);
