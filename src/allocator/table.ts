@@ -1,11 +1,12 @@
-// What each Service holds, as one flat array: no object per Service.
+// What each Service holds, in flat arrays: no object per Service.
 //
 // A /16 of allocations keeps 65,536 of these entries alive. As objects, every one is born in V8's young
 // generation and copied by the next scavenges before it settles, which made garbage collection about a third of
 // the cost of an allocation (CPU profile of the /16 fill). Here a Service is a slot: eight consecutive cells of
 // one array (usually one or two cache lines), reached through one Map<string, slot> lookup, and the trie stores
 // the slot number (a small integer, no pointer) at each address the Service holds alone. The cells live in
-// fixed-size chunks, so growing never copies (doubling one big array and copying it was an eighth of a /16 fill).
+// fixed-size chunks, so growing never copies (doubling one big array and copying it was an eighth of a /16 fill),
+// of 1,024 slots: a chunk is then an ordinary heap object rather than a large-object page faulted in fresh.
 //
 // Slots outlive release: release-then-allocate of one Service is the controller's everyday step (every re-claim
 // of a status IP goes through it), and Map delete + set costs several times a lookup once the map is large. A
@@ -26,8 +27,8 @@ const BACKEND_KEY = 6;
  *  when address 0 is IPv6; bit 12 set when there is an address 1 (always the other family). */
 const BITS = 7;
 const STRIDE = 8;
-/** Slots per chunk: 4,096 (a chunk is 32,768 cells). */
-const CHUNK_BITS = 12;
+/** Slots per chunk: 1,024 (8,192 cells, 64 KiB: an ordinary heap object, not a large-object-space page). */
+const CHUNK_BITS = 10;
 const CHUNK_MASK = (1 << CHUNK_BITS) - 1;
 
 const HELD = 1;
