@@ -118,6 +118,8 @@ interface Conn {
   listening: boolean;
   /** The message being handed to the FSM, for ProcessUpdate. */
   current: UpdateMessage | undefined;
+  /** The OPEN this connection sent: negotiation uses it even if setCapabilities() ran since. */
+  sentOpen: OpenMessage | undefined;
 }
 
 export class BgpSession extends EventEmitter<SessionEvents> {
@@ -126,7 +128,7 @@ export class BgpSession extends EventEmitter<SessionEvents> {
   private readonly random: () => number;
   private readonly connectFn: (opts: net.TcpNetConnectOpts) => net.Socket;
   private readonly fsmConfig: FsmConfig;
-  private readonly localOpen: OpenMessage;
+  private localOpen: OpenMessage;
   private readonly backoffPolicy: BackoffPolicy;
   private backoff: BackoffState = INITIAL_BACKOFF;
   /** The main connection; `other` exists only while two connections race (§6.8). */
@@ -161,6 +163,15 @@ export class BgpSession extends EventEmitter<SessionEvents> {
     };
     this.localOpen = buildOpen(options);
     this.main = this.newConn('outbound');
+  }
+
+  /**
+   * Capabilities for the OPENs sent from now on (a connection already past OpenSent keeps the OPEN it sent).
+   * The graceful-restart capability needs it: its Restart State bit belongs to the first OPENs after a
+   * restart only (RFC 4724 §3).
+   */
+  setCapabilities(capabilities: readonly Capability[]): void {
+    this.localOpen = buildOpen({ ...this.options, capabilities });
   }
 
   /** RFC 4271 state of the session (of the main connection). */
@@ -313,6 +324,7 @@ export class BgpSession extends EventEmitter<SessionEvents> {
       closing: false,
       listening: false,
       current: undefined,
+      sentOpen: undefined,
     };
   }
 
@@ -349,6 +361,7 @@ export class BgpSession extends EventEmitter<SessionEvents> {
         this.dropTcp(c);
         return;
       case 'SendOpen':
+        c.sentOpen = this.localOpen;
         this.sendUrgent(c, encodeMessage(this.localOpen, INITIAL_CONTEXT));
         return;
       case 'SendKeepalive':
@@ -369,7 +382,7 @@ export class BgpSession extends EventEmitter<SessionEvents> {
       case 'IncrementConnectRetryCounter':
         return; // the counter lives in the FSM state; the backoff is fed in afterIdle
       case 'SessionUp': {
-        c.context = negotiateContext(this.localOpen, a.negotiated.open);
+        c.context = negotiateContext(c.sentOpen ?? this.localOpen, a.negotiated.open);
         c.framer.setContext(c.context);
         if (c === this.other) this.promote(c);
         this.backoff = onEstablished(this.backoff, this.clock.now());

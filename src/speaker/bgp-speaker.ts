@@ -84,6 +84,8 @@ interface PeerEntry {
   readonly session: BgpSession;
   readonly routerId: RouterIdChoice;
   readonly gracefulRestart: boolean;
+  /** Our OPENs carry the graceful-restart Restart State bit (until the first session after start is up). */
+  restartState: boolean;
   rib: AdjRibOut;
   /** The last list given to setAdvertisements. */
   desired: readonly Route[];
@@ -315,25 +317,12 @@ export class BgpSpeaker {
   private createEntry(key: string, config: Peer): PeerEntry {
     const routerId = chooseRouterId(config, this.interfaces(), this.nodeName);
     const gr = config.gracefulRestart;
-    const caps: Capability[] = [capability.multiprotocol(Afi.Ipv4, Safi.Unicast), capability.multiprotocol(Afi.Ipv6, Safi.Unicast), capability.routeRefresh()];
-    if (gr) {
-      // RFC 4724 §3. Forwarding state (F) is preserved for both families: the data plane (kube-proxy, the
-      // kernel) does not depend on this process, so a restart of ingot loses no forwarding. Restart State
-      // (R) is set on the first session to this peer in this process: after a process restart it is the
-      // restarting speaker's OPEN (§4.1).
-      const restarted = !this.hadSession.has(key);
-      caps.push(
-        capability.gracefulRestart(
-          config.gracefulRestartTime,
-          [
-            { afi: Afi.Ipv4, safi: Safi.Unicast, flags: GR_FORWARDING_STATE },
-            { afi: Afi.Ipv6, safi: Safi.Unicast, flags: GR_FORWARDING_STATE },
-          ],
-          restarted ? GracefulRestartFlag.RestartState : 0,
-        ),
-      );
-    }
+    // Restart State (RFC 4724 §3, §4.1): this process has just (re)started, so the OPENs to this peer carry it
+    // until the first session is established; onEstablished clears it for later reconnects, which are no
+    // restart. A peer re-created by a config change in a running process never sets it.
+    const restarting = gr && !this.hadSession.has(key);
     this.hadSession.add(key);
+    const caps = openCapabilities(config, restarting);
     const options: SessionOptions = {
       peerAddress: config.peerAddress,
       peerPort: config.peerPort,
@@ -353,6 +342,7 @@ export class BgpSpeaker {
       session: undefined as unknown as BgpSession,
       routerId,
       gracefulRestart: gr,
+      restartState: restarting,
       rib: new AdjRibOut(),
       desired: [],
       initialized: false,
@@ -445,6 +435,10 @@ export class BgpSpeaker {
   }
 
   private onEstablished(p: PeerEntry, neg: Negotiated, ctx: CodecContext): void {
+    if (p.restartState) {
+      p.restartState = false;
+      p.session.setCapabilities(openCapabilities(p.config, false));
+    }
     p.upSince = this.clock.now();
     p.establishedCount++;
     p.eorSent = false;
@@ -799,6 +793,28 @@ function familyName(f: Family): string {
 
 function ipv4Text(n: number): string {
   return `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
+}
+
+/**
+ * Our OPEN's capabilities: MP IPv4 and IPv6 unicast (RFC 4760), route refresh (RFC 2918), and graceful restart
+ * when configured (RFC 4724 §3). Forwarding State (F) is set for both families: the data plane (kube-proxy,
+ * the kernel) does not depend on this process, so a restart of ingot loses no forwarding.
+ */
+function openCapabilities(config: Peer, restartState: boolean): Capability[] {
+  const caps: Capability[] = [capability.multiprotocol(Afi.Ipv4, Safi.Unicast), capability.multiprotocol(Afi.Ipv6, Safi.Unicast), capability.routeRefresh()];
+  if (config.gracefulRestart) {
+    caps.push(
+      capability.gracefulRestart(
+        config.gracefulRestartTime,
+        [
+          { afi: Afi.Ipv4, safi: Safi.Unicast, flags: GR_FORWARDING_STATE },
+          { afi: Afi.Ipv6, safi: Safi.Unicast, flags: GR_FORWARDING_STATE },
+        ],
+        restartState ? GracefulRestartFlag.RestartState : 0,
+      ),
+    );
+  }
+  return caps;
 }
 
 function peerGracefulRestart(neg: Negotiated): { restartTime: number; restartState: boolean } | null {

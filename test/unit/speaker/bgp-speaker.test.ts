@@ -171,6 +171,21 @@ describe('BgpSpeaker: announcements', () => {
     const st = speaker.status().sessions[0]!;
     assert.deepEqual(st.gracefulRestart, { restartTime: 90 });
     assert.equal(st.endOfRibSent, true);
+
+    // The router drops the session and comes back: a reconnect of a running speaker is no restart, so its
+    // OPEN leaves Restart State clear (RFC 4724 §3); Forwarding State stays set.
+    await peer.session.stop({ message: 'flap' });
+    await until(() => speaker.status().sessions[0]?.state !== 'Established', 'the session to go down');
+    peer.session.start();
+    for (let i = 0; i < 200 && peer.ups.length < 2; i++) {
+      clock.advance(1_000);
+      await turns(5);
+    }
+    assert.equal(peer.ups.length, 2, 'the speaker reconnected');
+    const gr2 = peer.ups[1]!.open.capabilities.find((c) => c.kind === 'graceful-restart');
+    assert.ok(gr2 && gr2.kind === 'graceful-restart');
+    assert.equal(gr2.flags, 0, 'a reconnect is not a restart: Restart State clear');
+    assert.deepEqual(gr2.families.map((f) => f.flags), [GR_FORWARDING_STATE, GR_FORWARDING_STATE]);
   });
 });
 
