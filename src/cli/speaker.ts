@@ -166,7 +166,7 @@ export function registerSpeakerCommand(program: Command): void {
     .option('--cluster <file>', 'Kubernetes objects (Services, EndpointSlices, Nodes); standalone mode')
     .option('--kubeconfig <file>', 'Kubernetes mode (not implemented yet)')
     .option('--metrics-addr <host:port>', 'serve /metrics, /healthz, /readyz, /status here', '0.0.0.0:7472')
-    .option('--bgp-listen <addr:port|off>', 'accept BGP connections from configured peers here', '0.0.0.0:179')
+    .option('--bgp-listen <addr:port|off>', 'accept BGP connections from configured peers here ([::]:PORT: IPv4 and IPv6)', '0.0.0.0:179')
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
     .action(async (opts: SpeakerFlags) => {
       process.exitCode = await runSpeaker(opts, { forceExit: true });

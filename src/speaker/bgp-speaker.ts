@@ -77,6 +77,13 @@ export const STOP_TIMEOUT_MS = 5000;
 /** Largest slice of UPDATEs handed to the session at once, so its back-pressure stays fine-grained. */
 const SLICE_BYTES = 64 * 1024;
 
+interface Listener {
+  readonly family: 4 | 6;
+  readonly server: net.Server;
+  /** The TCP-MD5 keys set on it: peer address → key. */
+  keys: Map<string, string>;
+}
+
 interface PeerEntry {
   readonly key: string;
   readonly config: Peer;
@@ -126,8 +133,8 @@ export class BgpSpeaker {
   private readonly closing = new Set<Promise<void>>();
   /** Peers (by key) that already had a session in this process: their later OPENs do not claim a restart. */
   private readonly hadSession = new Set<string>();
-  private listener: net.Server | null = null;
-  private listenerKeys = new Map<string, string>();
+  /** One listening socket per address family (the native addon's IPv6 sockets are IPv6-only). */
+  private listeners: Listener[] = [];
   private services: ServiceAnnouncement[] = [];
   private stopped = false;
   private readonly started: number;
@@ -146,24 +153,47 @@ export class BgpSpeaker {
     this.started = this.clock.now();
   }
 
-  /** Opens the passive listener (when configured). Rejects when the address cannot be bound. */
+  /**
+   * Opens the passive listener(s) (when configured). Rejects when an address cannot be bound. The IPv6
+   * wildcard `::` listens on both families, as routing daemons do: one socket per family, so each gets the
+   * TCP-MD5 keys of its own peers (RFC 2385) whether or not any peer has a password.
+   */
   async start(): Promise<void> {
-    if (this.listenAt === null || this.listener !== null) return;
+    if (this.listenAt === null || this.listeners.length > 0) return;
     const { host, port } = this.listenAt;
-    const family = net.isIPv6(host) ? 6 : 4;
-    const md5 = [...this.peers.values()]
-      .filter((p) => p.config.password !== null && ipFamily(p.config.peerAddress) === family)
-      .map((p) => ({ peer: p.config.peerAddress, key: p.config.password! }));
+    const wildcard6 = net.isIPv6(host) && /^[0:]+$/.test(host);
+    const specs: { family: 4 | 6; host: string }[] = wildcard6
+      ? [{ family: 4, host: '0.0.0.0' }, { family: 6, host: '::' }]
+      : [{ family: net.isIPv6(host) ? 6 : 4, host }];
+    let bound = port;
+    try {
+      for (const spec of specs) {
+        // With port 0 (tests), the second family takes the port the first was given.
+        const l = await this.openListener(spec.family, spec.host, bound);
+        bound = (l.server.address() as net.AddressInfo).port;
+        this.listeners.push(l);
+      }
+    } catch (e) {
+      for (const l of this.listeners) l.server.close();
+      this.listeners = [];
+      throw e;
+    }
+  }
+
+  private async openListener(family: 4 | 6, host: string, port: number): Promise<Listener> {
+    const md5 = this.listenerMd5Keys(family);
     let server: net.Server;
-    if (md5.length > 0) {
+    if (md5.size > 0) {
       // Keys set before listen(): no handshake from a keyed peer is ever accepted unsigned (RFC 2385).
-      server = await createBgpListener({ family, localAddress: host, port, md5 }, this.nativeLoader());
-      for (const m of md5) this.listenerKeys.set(m.peer, m.key);
+      const keys = [...md5].map(([peer, key]) => ({ peer, key }));
+      server = await createBgpListener({ family, localAddress: host, port, md5: keys }, this.nativeLoader());
     } else {
       server = net.createServer();
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen({ host, port, exclusive: true }, () => {
+        // ipv6Only: a key added later (setPeers) goes on this socket for IPv6 peers only; IPv4 peers must
+        // arrive on the IPv4 socket, which holds their keys.
+        server.listen({ host, port, exclusive: true, ...(family === 6 ? { ipv6Only: true } : {}) }, () => {
           server.off('error', reject);
           resolve();
         });
@@ -171,15 +201,33 @@ export class BgpSpeaker {
     }
     server.on('connection', (s) => this.onInbound(s));
     server.on('error', (e) => this.log.error('listenerError', { error: e }));
-    this.listener = server;
     const a = server.address() as net.AddressInfo;
     this.log.info('bgpListening', { address: a.address, port: a.port });
+    return { family, server, keys: md5 };
   }
 
-  /** The listener's bound address (port resolved when 0 was asked), or null. */
+  /** The configured passwords of the peers of one family: peer address → key. */
+  private listenerMd5Keys(family: 4 | 6): Map<string, string> {
+    const want = new Map<string, string>();
+    for (const p of this.peers.values()) {
+      if (p.config.password !== null && ipFamily(p.config.peerAddress) === family) want.set(p.config.peerAddress, p.config.password);
+    }
+    return want;
+  }
+
+  /** The first listener's bound address (port resolved when 0 was asked), or null. */
   get listenAddress(): { address: string; port: number } | null {
-    const a = this.listener?.address();
-    return a && typeof a === 'object' ? { address: a.address, port: a.port } : null;
+    return this.listenAddresses[0] ?? null;
+  }
+
+  /** Every listener's bound address, IPv4 first. */
+  get listenAddresses(): { address: string; port: number }[] {
+    const out: { address: string; port: number }[] = [];
+    for (const l of this.listeners) {
+      const a = l.server.address();
+      if (a !== null && typeof a === 'object') out.push({ address: a.address, port: a.port });
+    }
+    return out;
   }
 
   /** Metric/status label of a peer: "ip:port", "[v6]:port" (MetalLB §3.3). */
@@ -296,9 +344,9 @@ export class BgpSpeaker {
    */
   async stop(opts: { message?: string; timeoutMs?: number } = {}): Promise<void> {
     this.stopped = true;
-    const listener = this.listener;
-    this.listener = null;
-    const listenerClosed = listener ? new Promise<void>((r) => listener.close(() => r())) : Promise.resolve();
+    const listeners = this.listeners;
+    this.listeners = [];
+    const listenerClosed = Promise.all(listeners.map((l) => new Promise<void>((r) => l.server.close(() => r()))));
     const stops = [...this.peers.values()].map((p) =>
       p.session.stop({ subcode: CeaseSubcode.AdministrativeShutdown, ...(opts.message !== undefined ? { message: opts.message } : {}) }),
     );
@@ -603,21 +651,17 @@ export class BgpSpeaker {
     if (!p.session.acceptInbound(socket)) this.log.debug('inboundRejected', { peer: p.key, state: p.session.state });
   }
 
-  /** Keeps the listener's TCP-MD5 keys equal to the configured passwords (RFC 2385). */
+  /** Keeps each listener's TCP-MD5 keys equal to the configured passwords of its family's peers (RFC 2385). */
   private syncListenerKeys(): void {
-    const l = this.listener;
-    if (l === null) return;
-    const family = net.isIPv6(this.listenAt!.host) ? 6 : 4;
-    const want = new Map<string, string>();
-    for (const p of this.peers.values()) {
-      if (p.config.password !== null && ipFamily(p.config.peerAddress) === family) want.set(p.config.peerAddress, p.config.password);
-    }
-    try {
-      for (const [peer] of this.listenerKeys) if (!want.has(peer)) setMd5Key(l, peer, null, this.nativeLoader());
-      for (const [peer, key] of want) if (this.listenerKeys.get(peer) !== key) setMd5Key(l, peer, key, this.nativeLoader());
-      this.listenerKeys = want;
-    } catch (e) {
-      this.log.error('listenerMd5', { error: e });
+    for (const l of this.listeners) {
+      const want = this.listenerMd5Keys(l.family);
+      try {
+        for (const [peer] of l.keys) if (!want.has(peer)) setMd5Key(l.server, peer, null, this.nativeLoader());
+        for (const [peer, key] of want) if (l.keys.get(peer) !== key) setMd5Key(l.server, peer, key, this.nativeLoader());
+        l.keys = want;
+      } catch (e) {
+        this.log.error('listenerMd5', { error: e });
+      }
     }
   }
 
@@ -644,8 +688,8 @@ export class BgpSpeaker {
       peers: s.reason === null ? [...new Set(s.prefixes.flatMap((x) => sentTo.get(x) ?? []))].sort() : [],
       reason: s.reason,
     }));
-    const l = this.listenAddress;
-    return { node: this.nodeName, uptimeSeconds: Math.floor((now - this.started) / 1000), listen: l, sessions, announcements };
+    const listen = this.listenAddresses;
+    return { node: this.nodeName, uptimeSeconds: Math.floor((now - this.started) / 1000), listen: listen[0] ?? null, listeners: listen, sessions, announcements };
   }
 
   private sessionStatus(p: PeerEntry, now: number): SessionStatus {
@@ -753,7 +797,9 @@ export interface LastErrorStatus {
 export interface SpeakerStatus {
   node: string;
   uptimeSeconds: number;
+  /** The first listener (kept for scripts written against it); `listeners` has all of them. */
   listen: { address: string; port: number } | null;
+  listeners: { address: string; port: number }[];
   sessions: SessionStatus[];
   announcements: { service: string; ips: string[]; prefixes: string[]; peers: string[]; reason: string | null }[];
 }

@@ -255,6 +255,39 @@ describe('BgpSpeaker: peers', () => {
     assert.equal(speaker.status().sessions[0]?.direction, 'inbound');
   });
 
+  it('listens on both families for [::], one socket each: a keyed IPv4 peer gets in (its key is on the IPv4 socket)', async () => {
+    const clock = new FakeClock();
+    const { speaker, log } = makeSpeaker({ clock, listen: { host: '::', port: 0 } });
+    // A keyed IPv4 peer configured before start(): its key must be on a socket that IPv4 reaches. (A single
+    // IPv6 socket is IPv6-only once the native addon makes it, so IPv4 peers could not connect at all.)
+    const closed = net.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.32', r));
+    const deadPort = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    speaker.setPeers([peerConfig({ peerAddress: '127.0.0.32', peerPort: deadPort, password: 'dual key' })]);
+    speaker.setAdvertisementsAll([route4('10.1.0.32/32')]);
+    await speaker.start();
+    const ls = speaker.listenAddresses;
+    assert.deepEqual(ls.map((l) => l.address), ['0.0.0.0', '::']);
+    assert.equal(ls[0]!.port, ls[1]!.port, 'both families on one port');
+    assert.deepEqual(speaker.status().listeners, ls);
+    const port = ls[0]!.port;
+
+    for (const [host, from] of [['127.0.0.1', '127.0.0.33'], ['::1', '::1']] as const) {
+      const stranger = net.connect({ host, port, localAddress: from });
+      stranger.on('error', () => {});
+      await new Promise<void>((r) => stranger.once('close', () => r()));
+      assert.ok(
+        log.lines.some((l) => l['event'] === 'connectionRefused' && l['remote'] === from),
+        `a connection from ${from} reached the speaker (and was refused: not a peer)`,
+      );
+    }
+    const peer = TestPeer.dialling('127.0.0.32', port, { localAs: 64512, peerAs: 64512, md5Key: 'dual key' }, clock);
+    cleanups.push(() => peer.close());
+    await until(() => peer.routes.size === 1, 'the keyed IPv4 peer Established inbound');
+    assert.equal(speaker.status().sessions[0]?.direction, 'inbound');
+  });
+
   it('stop() sends Cease/Administrative Shutdown with the RFC 9003 message to every peer', async () => {
     const clock = new FakeClock();
     const a = await listeningPeer('127.0.0.13', { localAs: 64512, peerAs: 64512 }, clock);
