@@ -25,7 +25,7 @@ import {
 } from '../../../src/bgp/index.js';
 import { SpeakerMetrics } from '../../../src/metrics/registry.js';
 import { createLogger } from '../../../src/log.js';
-import { TestPeer, captureLog, ifaceTable, peerConfig, route4, route6, turns, until } from './harness.js';
+import { TestPeer, captureLog, closedPort, ifaceTable, peerConfig, route4, route6, turns, until } from './harness.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 after(async () => {
@@ -233,10 +233,7 @@ describe('BgpSpeaker: peers', () => {
     await speaker.start();
     const port = speaker.listenAddress!.port;
     // The configured peer's own port is closed, so our dial fails and the session waits in Active.
-    const closed = net.createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.10', r));
-    const deadPort = (closed.address() as net.AddressInfo).port;
-    await new Promise<void>((r) => closed.close(() => r()));
+    const deadPort = await closedPort('127.0.0.10');
     speaker.setPeers([peerConfig({ peerAddress: '127.0.0.10', peerPort: deadPort })]);
     speaker.setAdvertisementsAll([route4('10.1.0.9/32')]);
     const key = speaker.peerKeys()[0]!;
@@ -260,10 +257,7 @@ describe('BgpSpeaker: peers', () => {
     const { speaker, log } = makeSpeaker({ clock, listen: { host: '::', port: 0 } });
     // A keyed IPv4 peer configured before start(): its key must be on a socket that IPv4 reaches. (A single
     // IPv6 socket is IPv6-only once the native addon makes it, so IPv4 peers could not connect at all.)
-    const closed = net.createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.32', r));
-    const deadPort = (closed.address() as net.AddressInfo).port;
-    await new Promise<void>((r) => closed.close(() => r()));
+    const deadPort = await closedPort('127.0.0.32');
     speaker.setPeers([peerConfig({ peerAddress: '127.0.0.32', peerPort: deadPort, password: 'dual key' })]);
     speaker.setAdvertisementsAll([route4('10.1.0.32/32')]);
     await speaker.start();
@@ -351,10 +345,7 @@ describe('BgpSpeaker: socket options and received UPDATEs', () => {
   it('TCP-MD5 on the listener: a keyed peer dialling in Establishes', async () => {
     const clock = new FakeClock();
     const { speaker } = makeSpeaker({ clock, listen: { host: '127.0.0.1', port: 0 } });
-    const dead = net.createServer();
-    await new Promise<void>((r) => dead.listen(0, '127.0.0.20', r));
-    const deadPort = (dead.address() as net.AddressInfo).port;
-    await new Promise<void>((r) => dead.close(() => r()));
+    const deadPort = await closedPort('127.0.0.20');
     speaker.setPeers([peerConfig({ peerAddress: '127.0.0.20', peerPort: deadPort, password: 'in key' })]);
     speaker.setAdvertisementsAll([route4('10.1.0.2/32')]);
     await speaker.start(); // peers known first: the listener is created with their keys

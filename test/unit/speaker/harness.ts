@@ -37,6 +37,15 @@ export async function until(cond: () => boolean, what: string, ms = 5000): Promi
   }
 }
 
+/** A port nothing listens on at `address` (bound once, then closed): a peer there refuses our dial. */
+export async function closedPort(address: string): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, address, r));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
 /** Lets `n` event-loop turns pass (to show that something does NOT happen). */
 export async function turns(n = 50): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
