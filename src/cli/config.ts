@@ -22,7 +22,7 @@ export function registerConfigCommand(program: Command): void {
   config
     .command('validate')
     .description('validate a MetalLB ConfigMap (or the raw config under data.config)')
-    .argument('<file>', 'the config file')
+    .argument('<file>', 'the config file; - reads standard input (e.g. kubectl get configmap -o yaml | ingot config validate -)')
     .option('-o, --output <format>', 'output format: json')
     .action((file: string, opts: { output?: string }) => {
       if (opts.output !== undefined && opts.output !== 'json') {
@@ -32,10 +32,11 @@ export function registerConfigCommand(program: Command): void {
       }
       let text: string;
       try {
-        text = readFileSync(file, 'utf8');
+        // fd 0 for "-": a pipe from kubectl is the usual way to check what a cluster runs.
+        text = readFileSync(file === '-' ? 0 : file, 'utf8');
       } catch (e) {
         const reason = e instanceof Error && 'code' in e ? String((e as NodeJS.ErrnoException).code) : String(e);
-        process.stderr.write(`error: cannot read ${file}: ${reason}\n`);
+        process.stderr.write(`error: cannot read ${file === '-' ? 'standard input' : file}: ${reason}\n`);
         process.exitCode = 2;
         return;
       }

@@ -2,7 +2,7 @@
 // (spec §1.10): strict decode, BFD profiles, peers (+ BFD reference + duplicates), every community alias,
 // pools (parse, duplicate name, overlap). The first error wins. Internally each stage throws ConfigError and
 // the single catch in parseConfig turns it into a value, so bad input never escapes as an exception.
-import { isMap, isScalar, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type YAMLMap } from 'yaml';
 import { compareLargeCommunities, parseCommunity } from './community.js';
 import { bool, DecodeError, decodeConfigDocument, num, str, strList, strMap, structs, type RawStruct } from './decode.js';
 import { goQuote, parseGoDuration, truncateToSeconds } from './duration.js';
@@ -421,9 +421,12 @@ function parseDocs(text: string, lineOffset: number): Source {
 }
 
 function topLevelScalar(doc: Document, key: string): string | undefined {
-  const root = doc.contents;
-  if (!isMap(root)) return undefined;
-  const v = root.get(key, true);
+  return scalarIn(doc.contents, key);
+}
+
+function scalarIn(node: unknown, key: string): string | undefined {
+  if (!isMap(node)) return undefined;
+  const v = node.get(key, true);
   return isScalar(v) && typeof v.value === 'string' ? v.value : undefined;
 }
 
@@ -432,11 +435,37 @@ function looksLikeManifest(doc: Document): boolean {
   return isMap(root) && (root.has('kind') || root.has('apiVersion'));
 }
 
-/** The embedded config of a ConfigMap document, parsed, with line numbers still counted in the manifest. */
-function configMapSource(doc: Document, outer: Source): Source {
-  const kind = topLevelScalar(doc, 'kind');
-  if (kind !== 'ConfigMap') err(`could not parse config: manifest of kind ${q(kind ?? '')} is not a ConfigMap`);
+/**
+ * The ConfigMap in a `kind: List` (what `kubectl get configmap -o yaml` prints without a name): the one item
+ * that is a ConfigMap with a data.config, or, among several, the one named `config` (MetalLB's name for it).
+ */
+function listConfigMap(doc: Document): YAMLMap {
   const root = doc.contents;
+  const items = isMap(root) ? root.get('items', true) : undefined;
+  if (!isSeq(items)) err('could not parse config: the List has no items');
+  const cms = items.items.filter((i): i is YAMLMap => {
+    if (!isMap(i) || scalarIn(i, 'kind') !== 'ConfigMap') return false;
+    const data = i.get('data', true);
+    return isMap(data) && isScalar(data.get('config', true));
+  });
+  const nameOf = (m: YAMLMap): string => scalarIn(m.get('metadata', true), 'name') ?? '';
+  if (cms.length === 1) return cms[0]!;
+  const named = cms.filter((m) => nameOf(m) === 'config');
+  if (named.length === 1) return named[0]!;
+  const names = cms.map((m) => q(nameOf(m))).join(', ');
+  err(
+    cms.length === 0
+      ? `could not parse config: the List of ${items.items.length} items has no ConfigMap with a data.config`
+      : `could not parse config: the List has ${cms.length} ConfigMaps with a data.config (${names}) and none, or several, named "config"`,
+  );
+}
+
+/** The embedded config of a ConfigMap (a document, or an item of a List), parsed, with line numbers still
+ *  counted in the manifest. */
+function configMapSource(node: unknown, outer: Source): Source {
+  const kind = scalarIn(node, 'kind');
+  if (kind !== 'ConfigMap') err(`could not parse config: manifest of kind ${q(kind ?? '')} is not a ConfigMap`);
+  const root = node;
   const data = isMap(root) ? root.get('data', true) : undefined;
   const config = isMap(data) ? data.get('config', true) : undefined;
   if (!isScalar(config) || typeof config.value !== 'string') {
@@ -465,18 +494,23 @@ function parseAny(text: string): Config {
   const src = parseDocs(text, 0);
   const manifests = src.docs.filter(looksLikeManifest);
   if (manifests.length === 0) return buildFromSource(src);
-  if (src.docs.length === 1) return buildFromSource(configMapSource(manifests[0] as Document, src));
+  if (src.docs.length === 1) {
+    const doc = manifests[0] as Document;
+    const node = topLevelScalar(doc, 'kind') === 'List' ? listConfigMap(doc) : doc.contents;
+    return buildFromSource(configMapSource(node, src));
+  }
   // A multi-document manifest file (e.g. Namespace + ConfigMap): use the one ConfigMap in it.
   const cms = manifests.filter((d) => topLevelScalar(d, 'kind') === 'ConfigMap');
   if (cms.length !== 1) {
     err(`could not parse config: expected exactly one ConfigMap among ${src.docs.length} YAML documents, found ${cms.length}`);
   }
-  return buildFromSource(configMapSource(cms[0] as Document, src));
+  return buildFromSource(configMapSource((cms[0] as Document).contents, src));
 }
 
 /**
  * Parses and validates a MetalLB v0.12 config: either the YAML under the ConfigMap's `data.config`, or a whole
- * ConfigMap manifest (detected by a top-level `kind`/`apiVersion`). Never throws on bad input.
+ * ConfigMap manifest (detected by a top-level `kind`/`apiVersion`), alone, among other documents, or in a
+ * `kind: List`. Never throws on bad input.
  */
 export function parseConfig(text: string): ParseResult {
   try {

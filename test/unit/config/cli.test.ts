@@ -60,6 +60,18 @@ describe('ingot config validate', () => {
     assert.equal(r.stderr, 'error: parsing peer #2: invalid hold time "1s": must be 0 or >=3s\n');
   });
 
+  test('- reads standard input (kubectl get configmap -o yaml | ingot config validate -)', () => {
+    const manifest = readFileSync(join(REPO_ROOT, 'test/fixtures/config/configmap.yaml'), 'utf8');
+    const list = `apiVersion: v1\nkind: List\nitems:\n${manifest.replace(/^/gm, '  ').replace(/^  /, '- ')}`;
+    const r = runIngot(['config', 'validate', '-', '-o', 'json'], { input: list });
+    assert.equal(r.status, 0, r.stderr);
+    const viaFile = runIngot(['config', 'validate', 'test/fixtures/config/configmap.yaml', '-o', 'json']);
+    assert.equal(r.stdout, viaFile.stdout, 'the List from stdin normalizes like the ConfigMap file');
+    const bad = runIngot(['config', 'validate', '-'], { input: 'peers: [\n' });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^error: could not parse config: line 2: /);
+  });
+
   test('an unreadable file exits 2', () => {
     const r = runIngot(['config', 'validate', join(dir, 'missing.yaml')]);
     assert.equal(r.status, 2);

@@ -130,7 +130,32 @@ describe('documents and manifests', () => {
     const text = `apiVersion: v1\nkind: Namespace\nmetadata: {name: metallb-system}\n---\napiVersion: v1\nkind: ConfigMap\ndata:\n  config: |\n    peers: []\n`;
     assert.deepEqual(ok(text).peers, []);
   });
+  // What `kubectl get configmap -n metallb-system -o yaml` prints: a List, here with kube-root-ca.crt beside it.
+  const listOf = (...items: string[]): string => `apiVersion: v1\nkind: List\nmetadata: {resourceVersion: ""}\nitems:\n${items.join('')}`;
+  const cmItem = (name: string, config: string): string =>
+    `- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: ${name}\n  data:\n    config: |\n${config.replace(/^(?=.)/gm, '      ')}`;
+  const caItem = '- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: kube-root-ca.crt}\n  data: {ca.crt: x}\n';
+  test('a kind: List uses its one ConfigMap with a data.config', () => {
+    assert.deepEqual(ok(listOf(caItem, cmItem('metallb', pool('layer2', ['10.0.0.0/24'])))).pools[0]?.cidrs, ['10.0.0.0/24']);
+  });
+  test('a kind: List with several such ConfigMaps uses the one named "config" (MetalLB\'s name)', () => {
+    const text = listOf(cmItem('old', pool('layer2', ['10.9.0.0/24'])), cmItem('config', pool('layer2', ['10.0.0.0/24'])));
+    assert.deepEqual(ok(text).pools[0]?.cidrs, ['10.0.0.0/24']);
+  });
+  test('errors inside a List item count lines of the whole file', () => {
+    // Line 12 of the file is the item's `- my-asn: "1"` (lines: apiVersion, kind, metadata, items, - apiVersion,
+    // kind, metadata, name, data, config, peers, - my-asn).
+    const text = listOf(cmItem('config', 'peers:\n- my-asn: "1"\n'));
+    assert.equal(bad(text), 'could not parse config: line 12: cannot unmarshal !!str "1" into uint32 (my-asn of peer #1)');
+  });
   const errors: Array<[string, string, string]> = [
+    ['a List without a MetalLB ConfigMap', listOf(caItem), 'could not parse config: the List of 1 items has no ConfigMap with a data.config'],
+    [
+      'a List with two MetalLB-looking ConfigMaps, none named config',
+      listOf(cmItem('a', 'peers: []\n'), cmItem('b', 'peers: []\n')),
+      'could not parse config: the List has 2 ConfigMaps with a data.config ("a", "b") and none, or several, named "config"',
+    ],
+    ['a List without items', 'apiVersion: v1\nkind: List\n', 'could not parse config: the List has no items'],
     ['a manifest of another kind', 'apiVersion: v1\nkind: Secret\ndata: {}\n', 'could not parse config: manifest of kind "Secret" is not a ConfigMap'],
     ['a ConfigMap without data.config', 'apiVersion: v1\nkind: ConfigMap\ndata:\n  other: x\n', 'could not parse config: the ConfigMap has no data.config string (MetalLB reads its config from that key)'],
     ['two raw documents', 'peers: []\n---\npeers: []\n', 'could not parse config: expected one YAML document, found several'],
