@@ -131,7 +131,7 @@ export class BgpSpeaker {
   private readonly peers = new Map<string, PeerEntry>();
   /** Stops of replaced/removed sessions still writing their NOTIFICATION. */
   private readonly closing = new Set<Promise<void>>();
-  /** Peers (by key) that already had a session in this process: their later OPENs do not claim a restart. */
+  /** Peers (by key) that had an established session in this process: later OPENs do not claim a restart. */
   private readonly hadSession = new Set<string>();
   /** One listening socket per address family (the native addon's IPv6 sockets are IPv6-only). */
   private listeners: Listener[] = [];
@@ -366,10 +366,9 @@ export class BgpSpeaker {
     const routerId = chooseRouterId(config, this.interfaces(), this.nodeName);
     const gr = config.gracefulRestart;
     // Restart State (RFC 4724 §3, §4.1): this process has just (re)started, so the OPENs to this peer carry it
-    // until the first session is established; onEstablished clears it for later reconnects, which are no
-    // restart. A peer re-created by a config change in a running process never sets it.
+    // until a session to it is established; onEstablished clears it for later reconnects, which are no
+    // restart. A peer re-created by a config change after that does not set it.
     const restarting = gr && !this.hadSession.has(key);
-    this.hadSession.add(key);
     const caps = openCapabilities(config, restarting);
     const options: SessionOptions = {
       peerAddress: config.peerAddress,
@@ -483,6 +482,7 @@ export class BgpSpeaker {
   }
 
   private onEstablished(p: PeerEntry, neg: Negotiated, ctx: CodecContext): void {
+    this.hadSession.add(p.key);
     if (p.restartState) {
       p.restartState = false;
       p.session.setCapabilities(openCapabilities(p.config, false));

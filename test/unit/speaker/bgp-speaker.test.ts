@@ -186,6 +186,17 @@ describe('BgpSpeaker: announcements', () => {
     assert.ok(gr2 && gr2.kind === 'graceful-restart');
     assert.equal(gr2.flags, 0, 'a reconnect is not a restart: Restart State clear');
     assert.deepEqual(gr2.families.map((f) => f.flags), [GR_FORWARDING_STATE, GR_FORWARDING_STATE]);
+
+    // A config change replaces the session object: still no restart of this process.
+    speaker.setPeers([peerConfig({ peerAddress: '127.0.0.7', peerPort: peer.port, gracefulRestart: true, gracefulRestartTime: 120 })]);
+    for (let i = 0; i < 200 && peer.ups.length < 3; i++) {
+      clock.advance(1_000);
+      await turns(5);
+    }
+    assert.equal(peer.ups.length, 3, 'the replaced session came up');
+    const gr3 = peer.ups[2]!.open.capabilities.find((c) => c.kind === 'graceful-restart');
+    assert.ok(gr3 && gr3.kind === 'graceful-restart');
+    assert.deepEqual([gr3.restartTime, gr3.flags], [120, 0]);
   });
 });
 
