@@ -125,8 +125,8 @@ export class ServiceTable<Pool> {
       if (this.free.length > 0) {
         s = this.free.pop()!;
       } else {
-        // A counter, not cells.length / STRIDE: a division is a float to V8, and a float stored in the Map is a
-        // heap number allocated per Service.
+        // A counter, not a length divided by STRIDE: a division is a float to V8, and a float stored in the
+        // Map is a heap number allocated per Service.
         s = this.allocated++;
         if ((s & CHUNK_MASK) === 0) this.chunks.push(new Array<unknown>((CHUNK_MASK + 1) * STRIDE).fill(null));
       }
