@@ -1,0 +1,953 @@
+// An in-memory fake Kubernetes API server for tests: JSON over plain HTTP/1.1 on 127.0.0.1, enough of the REST
+// semantics for @kubernetes/client-node 2.x informers (list, then watch from the list's resourceVersion, relist on
+// 410), CRUD, the status subresource, Events and coordination.k8s.io Leases.
+//
+// What it follows from the real API server:
+// - Paths: `/api/v1/...` (core) and `/apis/GROUP/VERSION/...`; `namespaces/NS/RESOURCE[/NAME[/status]]` for
+//   namespaced objects, `RESOURCE[/NAME[/status]]` for cluster-scoped ones, and `RESOURCE` without a namespace
+//   lists/watches every namespace. Resources are generic: any plural works, keyed by group/version/resource +
+//   namespace + name. The fake does not know which resources are namespaced; an object created on a path without
+//   a namespace is stored cluster-scoped.
+// - One global resourceVersion counter (a decimal string), like etcd's revision: every write bumps it. Objects get
+//   uid, creationTimestamp, resourceVersion and generation; generation starts at 1 and increments only when a
+//   field other than `metadata` and `status` changes (the rule for resources with a status subresource).
+// - LIST returns `<Kind>List` with the current resourceVersion; labelSelector (`k=v`, `k==v`, `k!=v`, `k`, `!k`,
+//   `k in (a,b)`, `k notin (a,b)`, comma-ANDed), fieldSelector (`=`, `==`, `!=` on any dotted path), and
+//   `limit`/`continue` pagination with an opaque token carrying the first page's resourceVersion.
+// - WATCH (`watch=true|1`): newline-delimited `{type, object}` events over a chunked response whose headers are
+//   flushed at once (client-node awaits them). resourceVersion N replays history after N from a bounded window,
+//   then streams live events; unset, "" or "0" first sends a synthetic ADDED for every current matching object
+//   (the documented behaviour for both). An N older than the window gets HTTP 410 Expired `too old resource
+//   version: N (OLDEST)`. Selectors apply per event as on the real server: an object that stops matching after
+//   an update reaches that watcher as DELETED, one that starts matching as ADDED. `allowWatchBookmarks=true`
+//   enables BOOKMARKs (periodic if `bookmarkIntervalMs` is set, or on demand via `bookmark()`), and
+//   `timeoutSeconds` ends the stream after that long.
+// - POST 201 (409 AlreadyExists; `generateName`); a namespace in the body that differs from the path's is a 400,
+//   as on the real server. PUT: a stale `metadata.resourceVersion` is a 409 Conflict, a name different from the
+//   path's is a 400. PUT/PATCH on the main resource keeps the stored `status`; on `/status` they change only
+//   `status`. PATCH: merge patch (RFC 7386), JSON patch (RFC 6902; a failed `test` or a bad path is 422 as in
+//   the API server's patch handler, a body that is not an array is 400); the patched object's
+//   `metadata.resourceVersion` acts as a precondition (409 on mismatch). Other patch types are 415. DELETE
+//   returns the object with its final resourceVersion and emits DELETED.
+// - Errors are `Status` objects with the HTTP code, reason and the real server's message wording.
+//
+// Deliberate simplifications:
+// - strategic-merge-patch+json is applied as a JSON merge patch: lists are replaced, not merged by key, and
+//   `$patch` directives are not understood. Server-side apply is 415.
+// - `status` in a POST body is kept (the real server drops it for some resources, e.g. Services' strategy resets
+//   it); tests can create an object with a status in one request.
+// - Pages after the first read the current store (after the last key returned), not a snapshot at the first
+//   page's resourceVersion; a continue token older than the history window is a 410, as on the real server.
+// - LIST ignores `resourceVersion`/`resourceVersionMatch` and always serves the latest state. A watch from a
+//   resourceVersion newer than the current one just waits for events (the real server may answer 504 later).
+// - fieldSelector accepts any dotted field path; the real server allows only a per-resource set.
+// - No admission, defaulting, validation, finalizers, deletionTimestamp, ownerReferences GC, dry-run, discovery,
+//   OpenAPI, protobuf, server-side apply, authentication or authorization (the bearer token is ignored).
+// - Protocol timers (timeoutSeconds, the bookmark interval) run on real time, scaled by `msPerSecond` so tests
+//   can make `timeoutSeconds=1` last a few milliseconds; nothing else waits.
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isDeepStrictEqual } from 'node:util';
+
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  [field: string]: unknown;
+}
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  [field: string]: unknown;
+}
+
+/** An object as the store holds it: identity fields are always set. */
+export interface StoredObject extends KubeObject {
+  metadata: ObjectMeta & { name: string; uid: string; resourceVersion: string; generation: number; creationTimestamp: string };
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface WatchEvent {
+  type: WatchEventType;
+  object: KubeObject;
+}
+
+export interface Status {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, never>;
+  status: 'Failure';
+  message: string;
+  reason: string;
+  code: number;
+  details?: { name?: string; group?: string; kind?: string };
+}
+
+export interface RequestRecord {
+  method: string;
+  /** Path with the query string, as sent. */
+  path: string;
+  contentType: string;
+  /** HTTP status sent; 0 while none has been (or when the connection was aborted by a fault). */
+  status: number;
+}
+
+export type Fault =
+  /** Answer with this HTTP status and a Status body. */
+  | { type: 'status'; code: number; reason?: string; message?: string }
+  /** Watch: 200, then one `ERROR` event carrying a 410 Expired Status, then end (the in-stream form of 410). */
+  | { type: 'watchExpired' }
+  /** Destroy the connection: a watch after its headers were sent, any other request before a response. */
+  | { type: 'abort' }
+  /** Wait this long, then handle the request normally. */
+  | { type: 'delay'; ms: number };
+
+export interface FaultRule {
+  fault: Fault;
+  method?: string;
+  /** A substring of the path (without the query), or a RegExp tested against path and query. */
+  path?: string | RegExp;
+  /** Only watch requests (true) or only non-watch requests (false). */
+  watch?: boolean;
+  /** How many matching requests get the fault; default 1. */
+  times?: number;
+}
+
+export interface FakeApiServerOptions {
+  port?: number;
+  /** Watch events kept for replay; a watch from before the window gets 410. */
+  historyLimit?: number;
+  /** The resourceVersion before the first write. */
+  initialResourceVersion?: number;
+  /** Sends a BOOKMARK this often to watches that allowed them; 0 (default) sends them only via bookmark(). */
+  bookmarkIntervalMs?: number;
+  /** Real milliseconds per protocol second, for timeoutSeconds; default 1000. */
+  msPerSecond?: number;
+  /** Clock for creationTimestamp. */
+  now?: () => Date;
+}
+
+export interface KubeConfigOptions {
+  clusters: Array<{ name: string; server: string; skipTLSVerify: boolean }>;
+  users: Array<{ name: string; token: string }>;
+  contexts: Array<{ name: string; cluster: string; user: string; namespace?: string }>;
+  currentContext: string;
+}
+
+export interface FakeApiServer {
+  readonly url: string;
+  readonly port: number;
+  /** The current global resourceVersion. */
+  readonly resourceVersion: string;
+  /** Every request received, in arrival order. */
+  readonly requests: readonly RequestRecord[];
+  /** Creates objects as another client would (ADDED events); throws if one exists. `resourcePath` is e.g.
+   *  `/api/v1/services` or `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases`. */
+  seed(resourcePath: string, ...objects: KubeObject[]): StoredObject[];
+  /** Creates or replaces an object, status included (ADDED or MODIFIED). */
+  set(resourcePath: string, object: KubeObject): StoredObject;
+  /** Deletes an object (DELETED event); false when it did not exist. */
+  remove(resourcePath: string, name: string, namespace?: string): boolean;
+  get(resourcePath: string, name: string, namespace?: string): StoredObject | undefined;
+  /** Objects of the resource, in one namespace when the path or `namespace` names one, ordered by namespace/name. */
+  list(resourcePath: string, namespace?: string): StoredObject[];
+  /** Drops the watch history: watches from any resourceVersion before now get 410. */
+  compact(): void;
+  injectFault(rule: FaultRule): void;
+  /** Sends a BOOKMARK with the current resourceVersion to every watch that allowed bookmarks. */
+  bookmark(): void;
+  /** Ends every open watch cleanly, as the server does at its own timeout. */
+  closeWatches(): void;
+  /** Open watches, optionally only those on a resource path (same form as seed()). */
+  watchCount(resourcePath?: string): number;
+  /** Resolves once at least `count` watches are open on the resource (any when omitted). */
+  waitForWatches(count: number, resourcePath?: string, timeoutMs?: number): Promise<void>;
+  /** Options for client-node's `KubeConfig.loadFromOptions`. */
+  kubeconfig(namespace?: string): KubeConfigOptions;
+  /** Ends watches, drops every connection and stops listening. */
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Paths
+
+interface ResourceRef {
+  group: string;
+  version: string;
+  resource: string;
+  /** '' for cluster-scoped objects and for all-namespace list/watch. */
+  namespace: string;
+  name?: string;
+  subresource?: string;
+}
+
+/** Parses `/api/v1/...` or `/apis/G/V/...`; undefined when the path is not a resource path. */
+function parseResourcePath(pathname: string): ResourceRef | undefined {
+  const p = pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+  let group: string;
+  let version: string | undefined;
+  let rest: string[];
+  if (p[0] === 'api') {
+    group = '';
+    version = p[1];
+    rest = p.slice(2);
+  } else if (p[0] === 'apis' && p[1] !== undefined) {
+    group = p[1];
+    version = p[2];
+    rest = p.slice(3);
+  } else {
+    return undefined;
+  }
+  if (version === undefined || rest.length === 0) return undefined;
+  let namespace = '';
+  // `namespaces/NS` alone (or `namespaces/NS/status`) addresses the Namespace object itself.
+  if (rest[0] === 'namespaces' && rest.length >= 3 && rest[2] !== 'status') {
+    namespace = rest[1] ?? '';
+    rest = rest.slice(2);
+  }
+  const [resource, name, subresource, ...extra] = rest;
+  if (resource === undefined || extra.length > 0) return undefined;
+  return { group, version, resource, namespace, ...(name !== undefined ? { name } : {}), ...(subresource !== undefined ? { subresource } : {}) };
+}
+
+const gvrKey = (r: { group: string; version: string; resource: string }): string => `${r.group}/${r.version}/${r.resource}`;
+const objectKey = (namespace: string, name: string): string => `${namespace}/${name}`;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Errors
+
+class ApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    readonly details?: Status['details'],
+  ) {
+    super(message);
+  }
+
+  toStatus(): Status {
+    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason, code: this.code, ...(this.details ? { details: this.details } : {}) };
+  }
+}
+
+const REASONS: Record<number, string> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  405: 'MethodNotAllowed',
+  409: 'Conflict',
+  410: 'Expired',
+  415: 'UnsupportedMediaType',
+  422: 'Invalid',
+  429: 'TooManyRequests',
+  500: 'InternalError',
+  503: 'ServiceUnavailable',
+  504: 'Timeout',
+};
+
+const qualified = (ref: ResourceRef): string => (ref.group ? `${ref.resource}.${ref.group}` : ref.resource);
+const detailsOf = (ref: ResourceRef, name: string): Status['details'] => ({ name, group: ref.group, kind: ref.resource });
+
+const notFound = (ref: ResourceRef, name: string): ApiError => new ApiError(404, 'NotFound', `${qualified(ref)} "${name}" not found`, detailsOf(ref, name));
+const conflict = (ref: ResourceRef, name: string): ApiError =>
+  new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(ref)} "${name}": the object has been modified; please apply your changes to the latest version and try again`, detailsOf(ref, name));
+const badRequest = (message: string): ApiError => new ApiError(400, 'BadRequest', message);
+const expired = (requested: number, oldest: number): ApiError => new ApiError(410, 'Expired', `too old resource version: ${requested} (${oldest})`);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Selectors
+
+type Predicate = (obj: KubeObject) => boolean;
+
+/** Splits on commas outside parentheses, so `k in (a,b),x=y` is two requirements. */
+function splitRequirements(selector: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < selector.length; i++) {
+    const c = selector[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === ',' && depth === 0) {
+      parts.push(selector.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(selector.slice(start));
+  return parts.map((s) => s.trim()).filter((s) => s !== '');
+}
+
+function labelRequirement(req: string): (labels: Record<string, string>) => boolean {
+  const set = /^([^\s!=]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(req);
+  if (set) {
+    const [, key = '', op, list = ''] = set;
+    const values = new Set(list.split(',').map((v) => v.trim()));
+    return op === 'in' ? (l) => l[key] !== undefined && values.has(l[key]) : (l) => l[key] === undefined || !values.has(l[key]);
+  }
+  const eq = /^([^\s!=]+)\s*(==|=|!=)\s*([^\s!=]*)$/.exec(req);
+  if (eq) {
+    const [, key = '', op, value = ''] = eq;
+    return op === '!=' ? (l) => l[key] !== value : (l) => l[key] === value;
+  }
+  const exists = /^(!?)([^\s!=(),]+)$/.exec(req);
+  if (exists) {
+    const [, not, key = ''] = exists;
+    return not ? (l) => l[key] === undefined : (l) => l[key] !== undefined;
+  }
+  throw badRequest(`unable to parse requirement: ${JSON.stringify(req)}`);
+}
+
+function parseLabelSelector(selector: string | null): Predicate {
+  if (!selector) return () => true;
+  const reqs = splitRequirements(selector).map(labelRequirement);
+  return (obj) => {
+    const labels = obj.metadata?.labels ?? {};
+    return reqs.every((r) => r(labels));
+  };
+}
+
+function fieldValue(obj: KubeObject, path: string): string {
+  let cur: unknown = obj;
+  for (const part of path.split('.')) cur = isRecord(cur) ? cur[part] : undefined;
+  return cur === undefined || cur === null ? '' : String(cur);
+}
+
+function parseFieldSelector(selector: string | null): Predicate {
+  if (!selector) return () => true;
+  const reqs = splitRequirements(selector).map((req): Predicate => {
+    const m = /^([^\s!=]+)\s*(==|=|!=)\s*(.*)$/.exec(req);
+    if (!m) throw badRequest(`invalid selector: '${selector}'; can't understand '${req}'`);
+    const [, path = '', op, value = ''] = m;
+    return op === '!=' ? (o) => fieldValue(o, path) !== value : (o) => fieldValue(o, path) === value;
+  });
+  return (obj) => reqs.every((r) => r(obj));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Patches
+
+type JsonObject = Record<string, unknown>;
+
+function isRecord(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** RFC 7386: objects merge recursively, null deletes a key, anything else replaces. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!isRecord(patch)) return structuredClone(patch);
+  const out: JsonObject = isRecord(target) ? { ...target } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete out[key];
+    else out[key] = mergePatch(out[key], value);
+  }
+  return out;
+}
+
+/** A JSON patch that is well-formed but cannot be applied: the API server answers 422. */
+const patchFailed = (message: string): ApiError => new ApiError(422, 'Invalid', message);
+
+function parsePointer(pointer: unknown): string[] {
+  if (typeof pointer !== 'string' || (pointer !== '' && !pointer.startsWith('/'))) throw patchFailed(`invalid JSON pointer: ${JSON.stringify(pointer)}`);
+  return pointer === '' ? [] : pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+function arrayIndex(arr: unknown[], token: string, allowEnd: boolean): number {
+  if (allowEnd && token === '-') return arr.length;
+  const i = /^(0|[1-9][0-9]*)$/.test(token) ? Number(token) : NaN;
+  if (!(i >= 0 && i < arr.length + (allowEnd ? 1 : 0))) throw patchFailed(`array index out of bounds: ${token}`);
+  return i;
+}
+
+function resolve(doc: unknown, tokens: string[]): unknown {
+  let cur = doc;
+  for (const t of tokens) {
+    if (Array.isArray(cur)) cur = cur[arrayIndex(cur, t, false)];
+    else if (isRecord(cur) && Object.hasOwn(cur, t)) cur = cur[t];
+    else throw patchFailed(`path not found: /${tokens.join('/')}`);
+  }
+  return cur;
+}
+
+/** The container holding the last token, and that token; throws when the parent does not exist. */
+function parentOf(doc: unknown, tokens: string[]): { parent: unknown; last: string } {
+  const last = tokens[tokens.length - 1];
+  if (last === undefined) throw patchFailed('the root cannot be the target of this operation');
+  return { parent: resolve(doc, tokens.slice(0, -1)), last };
+}
+
+function addAt(doc: unknown, tokens: string[], value: unknown): unknown {
+  if (tokens.length === 0) return value;
+  const { parent, last } = parentOf(doc, tokens);
+  if (Array.isArray(parent)) parent.splice(arrayIndex(parent, last, true), 0, value);
+  else if (isRecord(parent)) parent[last] = value;
+  else throw patchFailed(`cannot add to a scalar at /${tokens.join('/')}`);
+  return doc;
+}
+
+function removeAt(doc: unknown, tokens: string[]): void {
+  const { parent, last } = parentOf(doc, tokens);
+  if (Array.isArray(parent)) parent.splice(arrayIndex(parent, last, false), 1);
+  else if (isRecord(parent) && Object.hasOwn(parent, last)) delete parent[last];
+  else throw patchFailed(`path not found: /${tokens.join('/')}`);
+}
+
+/** RFC 6902 on a copy of `doc`. */
+function jsonPatch(doc: unknown, ops: unknown): unknown {
+  if (!Array.isArray(ops)) throw badRequest('a JSON patch must be an array of operations');
+  let out = structuredClone(doc);
+  for (const op of ops) {
+    if (!isRecord(op)) throw patchFailed('a JSON patch operation must be an object');
+    const path = parsePointer(op.path);
+    switch (op.op) {
+      case 'add':
+        out = addAt(out, path, structuredClone(op.value));
+        break;
+      case 'remove':
+        removeAt(out, path);
+        break;
+      case 'replace':
+        resolve(out, path); // must exist
+        if (path.length > 0) removeAt(out, path);
+        out = addAt(out, path, structuredClone(op.value));
+        break;
+      case 'move': {
+        const from = parsePointer(op.from);
+        const value = resolve(out, from);
+        removeAt(out, from);
+        out = addAt(out, path, value);
+        break;
+      }
+      case 'copy':
+        out = addAt(out, path, structuredClone(resolve(out, parsePointer(op.from))));
+        break;
+      case 'test':
+        if (!isDeepStrictEqual(resolve(out, path), op.value)) throw patchFailed(`testing value /${path.join('/')} failed`);
+        break;
+      default:
+        throw patchFailed(`unexpected kind of operation: ${JSON.stringify(op.op)}`);
+    }
+  }
+  return out;
+}
+
+const MERGE_PATCH = 'application/merge-patch+json';
+const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
+const JSON_PATCH = 'application/json-patch+json';
+
+function applyPatch(contentType: string, current: StoredObject, patch: unknown): KubeObject {
+  let patched: unknown;
+  if (contentType === MERGE_PATCH || contentType === STRATEGIC_MERGE_PATCH) patched = mergePatch(current, patch);
+  else if (contentType === JSON_PATCH) patched = jsonPatch(current, patch);
+  else throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${JSON_PATCH}, ${MERGE_PATCH}, ${STRATEGIC_MERGE_PATCH}`);
+  if (!isRecord(patched) || !isRecord(patched.metadata)) throw patchFailed('the patched object has no metadata');
+  return patched as KubeObject;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Store and watch history
+
+interface HistoryEvent {
+  rv: number;
+  gvr: string;
+  namespace: string;
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  object: StoredObject;
+  /** The state before a MODIFIED, so selector transitions can be computed per watcher. */
+  previous?: StoredObject;
+}
+
+interface Watcher {
+  gvr: string;
+  namespace: string;
+  matches: Predicate;
+  bookmarks: boolean;
+  res: http.ServerResponse;
+  timers: NodeJS.Timeout[];
+}
+
+/** What a watcher with these selectors sees of a store event (undefined: nothing). */
+function eventFor(w: Watcher, e: HistoryEvent): WatchEvent | undefined {
+  if (e.gvr !== w.gvr || (w.namespace !== '' && w.namespace !== e.namespace)) return undefined;
+  const now = w.matches(e.object);
+  if (e.type !== 'MODIFIED') return now ? { type: e.type, object: e.object } : undefined;
+  const before = e.previous !== undefined && w.matches(e.previous);
+  if (now) return { type: before ? 'MODIFIED' : 'ADDED', object: e.object };
+  return before ? { type: 'DELETED', object: e.object } : undefined;
+}
+
+/** Everything but metadata and status, which is what generation tracks. */
+function specPart(obj: KubeObject): JsonObject {
+  const { metadata: _m, status: _s, ...rest } = obj;
+  return rest;
+}
+
+function parseBody(raw: string): KubeObject {
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch (err) {
+    throw badRequest(`invalid JSON in request body: ${(err as Error).message}`);
+  }
+  if (!isRecord(body)) throw badRequest('the request body must be a JSON object');
+  if (body.metadata !== undefined && !isRecord(body.metadata)) throw badRequest('metadata must be an object');
+  return body as KubeObject;
+}
+
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch (err) {
+    throw badRequest(`invalid JSON in patch: ${(err as Error).message}`);
+  }
+}
+
+interface ContinueToken {
+  rv: number;
+  after: string;
+}
+
+const encodeContinue = (t: ContinueToken): string => Buffer.from(JSON.stringify(t)).toString('base64url');
+
+function decodeContinue(token: string): ContinueToken {
+  try {
+    const t: unknown = JSON.parse(Buffer.from(token, 'base64url').toString());
+    if (isRecord(t) && typeof t.rv === 'number' && typeof t.after === 'string') return { rv: t.rv, after: t.after };
+  } catch {
+    // fall through
+  }
+  throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+}
+
+function positiveInt(value: string | null, param: string): number | undefined {
+  if (value === null || value === '') return undefined;
+  if (!/^[0-9]+$/.test(value)) throw badRequest(`invalid value for ${param}: ${value}`);
+  return Number(value);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The server
+
+export async function startFakeApiServer(options: FakeApiServerOptions = {}): Promise<FakeApiServer> {
+  const historyLimit = options.historyLimit ?? 1000;
+  const msPerSecond = options.msPerSecond ?? 1000;
+  const now = options.now ?? (() => new Date());
+  let rv = options.initialResourceVersion ?? 1;
+  /** RVs after this one are all in `history`; a watch from an older RV cannot be served. */
+  let compactedRv = rv;
+  let uidCounter = 0;
+  let nameCounter = 0;
+  const store = new Map<string, Map<string, StoredObject>>(); // gvr -> namespace/name -> object
+  const kinds = new Map<string, string>(); // gvr -> Kind, learned from written objects
+  const history: HistoryEvent[] = [];
+  const watchers = new Set<Watcher>();
+  const requests: RequestRecord[] = [];
+  const faults: FaultRule[] = [];
+  const pendingTimers = new Set<NodeJS.Timeout>();
+  const watchListeners = new Set<() => void>();
+
+  const bucket = (gvr: string): Map<string, StoredObject> => {
+    let b = store.get(gvr);
+    if (!b) store.set(gvr, (b = new Map()));
+    return b;
+  };
+
+  // --- writes: every one goes through commit(), which bumps the RV and fans the event out -----------------------
+
+  function commit(ref: ResourceRef, type: HistoryEvent['type'], object: StoredObject, previous?: StoredObject): StoredObject {
+    const gvr = gvrKey(ref);
+    object.metadata.resourceVersion = String(++rv);
+    if (object.kind) kinds.set(gvr, object.kind);
+    const key = objectKey(ref.namespace, object.metadata.name);
+    if (type === 'DELETED') bucket(gvr).delete(key);
+    else bucket(gvr).set(key, object);
+    const event: HistoryEvent = { rv, gvr, namespace: ref.namespace, type, object, ...(previous ? { previous } : {}) };
+    history.push(event);
+    while (history.length > historyLimit) compactedRv = history.shift()?.rv ?? compactedRv;
+    for (const w of watchers) {
+      const ev = eventFor(w, event);
+      if (ev) writeEvent(w.res, ev);
+    }
+    return structuredClone(object);
+  }
+
+  function create(ref: ResourceRef, body: KubeObject): StoredObject {
+    const meta = body.metadata ?? {};
+    if (meta.namespace !== undefined && meta.namespace !== '' && ref.namespace !== '' && meta.namespace !== ref.namespace)
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    let name = meta.name;
+    if (!name && meta.generateName) name = `${meta.generateName}${(++nameCounter).toString(36).padStart(5, '0')}`;
+    if (!name) throw new ApiError(422, 'Invalid', `${qualified(ref)} "" is invalid: metadata.name: Required value: name or generateName is required`);
+    if (bucket(gvrKey(ref)).has(objectKey(ref.namespace, name))) throw new ApiError(409, 'AlreadyExists', `${qualified(ref)} "${name}" already exists`, detailsOf(ref, name));
+    const { namespace: _ns, resourceVersion: _rv, ...rest } = meta;
+    const object = structuredClone({
+      ...body,
+      metadata: {
+        ...rest,
+        name,
+        ...(ref.namespace ? { namespace: ref.namespace } : {}),
+        uid: `00000000-0000-4000-8000-${(++uidCounter).toString(16).padStart(12, '0')}`,
+        resourceVersion: '',
+        generation: 1,
+        creationTimestamp: now().toISOString().replace(/\.\d+Z$/, 'Z'),
+      },
+    }) as StoredObject;
+    return commit(ref, 'ADDED', object);
+  }
+
+  /** Writes `next` over `current`, keeping the identity fields and computing generation. */
+  function replace(ref: ResourceRef, current: StoredObject, next: KubeObject): StoredObject {
+    const m = current.metadata;
+    const object = structuredClone({
+      ...next,
+      metadata: { ...next.metadata, name: m.name, uid: m.uid, creationTimestamp: m.creationTimestamp, resourceVersion: m.resourceVersion, generation: m.generation },
+    }) as StoredObject;
+    if (ref.namespace) object.metadata.namespace = ref.namespace;
+    if (!isDeepStrictEqual(specPart(object), specPart(current))) object.metadata.generation = m.generation + 1;
+    return commit(ref, 'MODIFIED', object, current);
+  }
+
+  /** The update rules shared by PUT and PATCH: preconditions, then main resource vs /status isolation. */
+  function update(ref: ResourceRef, name: string, next: KubeObject): StoredObject {
+    const current = bucket(gvrKey(ref)).get(objectKey(ref.namespace, name));
+    if (!current) throw notFound(ref, name);
+    const meta = next.metadata ?? {};
+    if (meta.name !== undefined && meta.name !== name) throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
+    if (meta.resourceVersion !== undefined && meta.resourceVersion !== '' && meta.resourceVersion !== current.metadata.resourceVersion) throw conflict(ref, name);
+    if (ref.subresource === 'status') {
+      const { status, ...rest } = current;
+      return replace(ref, current, next.status === undefined ? rest : { ...rest, status: next.status });
+    }
+    if (ref.subresource !== undefined) throw notFound(ref, `${name}/${ref.subresource}`);
+    const { status: _ignored, ...rest } = next;
+    return replace(ref, current, current.status === undefined ? rest : { ...rest, status: current.status });
+  }
+
+  function remove(ref: ResourceRef, name: string): StoredObject {
+    const current = bucket(gvrKey(ref)).get(objectKey(ref.namespace, name));
+    if (!current) throw notFound(ref, name);
+    return commit(ref, 'DELETED', structuredClone(current));
+  }
+
+  // --- reads ------------------------------------------------------------------------------------------------------
+
+  /** Matching objects in key order (namespace/name, as etcd returns them). */
+  function select(ref: ResourceRef, matches: Predicate): Array<[string, StoredObject]> {
+    return [...bucket(gvrKey(ref)).entries()]
+      .filter(([, o]) => (ref.namespace === '' || o.metadata.namespace === ref.namespace) && matches(o))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  function listKind(ref: ResourceRef): string {
+    const kind = kinds.get(gvrKey(ref));
+    return kind ? `${kind}List` : 'List';
+  }
+
+  function apiVersion(ref: ResourceRef): string {
+    return ref.group ? `${ref.group}/${ref.version}` : ref.version;
+  }
+
+  function selectorsOf(ref: ResourceRef, q: URLSearchParams): Predicate {
+    const labels = parseLabelSelector(q.get('labelSelector'));
+    const fields = parseFieldSelector(q.get('fieldSelector'));
+    // A watch on `.../NAME?watch=true` (the deprecated form) is a watch filtered to that name.
+    return ref.name === undefined ? (o) => labels(o) && fields(o) : (o) => o.metadata?.name === ref.name && labels(o) && fields(o);
+  }
+
+  function listResponse(ref: ResourceRef, q: URLSearchParams): JsonObject {
+    const matches = selectorsOf(ref, q);
+    const limit = positiveInt(q.get('limit'), 'limit');
+    const token = q.get('continue') ? decodeContinue(q.get('continue') ?? '') : undefined;
+    if (token && token.rv < compactedRv)
+      throw new ApiError(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+    let items = select(ref, matches);
+    if (token) items = items.filter(([key]) => key > token.after);
+    const listRv = token ? token.rv : rv;
+    const metadata: JsonObject = { resourceVersion: String(listRv) };
+    if (limit !== undefined && limit > 0 && items.length > limit) {
+      const last = items[limit - 1];
+      if (last) metadata.continue = encodeContinue({ rv: listRv, after: last[0] });
+      metadata.remainingItemCount = items.length - limit;
+      items = items.slice(0, limit);
+    }
+    return { kind: listKind(ref), apiVersion: apiVersion(ref), metadata, items: items.map(([, o]) => o) };
+  }
+
+  // --- watches ----------------------------------------------------------------------------------------------------
+
+  function writeEvent(res: http.ServerResponse, ev: WatchEvent): void {
+    if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify(ev)}\n`);
+  }
+
+  function bookmarkEvent(w: Watcher): WatchEvent {
+    const kind = kinds.get(w.gvr);
+    const [group = '', version = ''] = w.gvr.split('/');
+    return { type: 'BOOKMARK', object: { ...(kind ? { kind } : {}), apiVersion: group ? `${group}/${version}` : version, metadata: { resourceVersion: String(rv) } } };
+  }
+
+  function endWatch(w: Watcher): void {
+    watchers.delete(w);
+    for (const t of w.timers) clearTimeout(t);
+    if (!w.res.writableEnded) w.res.end();
+  }
+
+  function startStream(res: http.ServerResponse, record: RequestRecord): void {
+    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache' });
+    // Node sends headers only with the first body write; client-node awaits them before reading events.
+    res.flushHeaders();
+    record.status = 200;
+  }
+
+  function watch(ref: ResourceRef, q: URLSearchParams, res: http.ServerResponse, record: RequestRecord): void {
+    const matches = selectorsOf(ref, q);
+    const rvParam = q.get('resourceVersion') ?? '';
+    const from = rvParam === '' || rvParam === '0' ? undefined : positiveInt(rvParam, 'resourceVersion');
+    if (from !== undefined && from < compactedRv) throw expired(from, compactedRv + 1);
+    const timeoutSeconds = positiveInt(q.get('timeoutSeconds'), 'timeoutSeconds');
+    const bookmarks = q.get('allowWatchBookmarks') === 'true';
+    const w: Watcher = { gvr: gvrKey(ref), namespace: ref.namespace, matches, bookmarks, res, timers: [] };
+    startStream(res, record);
+    if (from === undefined) {
+      for (const [, object] of select(ref, matches)) writeEvent(res, { type: 'ADDED', object });
+    } else {
+      for (const e of history) {
+        const ev = e.rv > from ? eventFor(w, e) : undefined;
+        if (ev) writeEvent(res, ev);
+      }
+    }
+    watchers.add(w);
+    res.on('close', () => endWatch(w));
+    if (timeoutSeconds !== undefined && timeoutSeconds > 0) w.timers.push(setTimeout(() => endWatch(w), timeoutSeconds * msPerSecond));
+    if (bookmarks && options.bookmarkIntervalMs) w.timers.push(setInterval(() => writeEvent(res, bookmarkEvent(w)), options.bookmarkIntervalMs));
+    for (const notify of watchListeners) notify();
+  }
+
+  // --- faults -----------------------------------------------------------------------------------------------------
+
+  function takeFault(method: string, url: URL, isWatch: boolean): Fault | undefined {
+    const i = faults.findIndex((r) => {
+      if (r.method !== undefined && r.method.toUpperCase() !== method) return false;
+      if (r.watch !== undefined && r.watch !== isWatch) return false;
+      if (typeof r.path === 'string') return url.pathname.includes(r.path);
+      if (r.path instanceof RegExp) return r.path.test(url.pathname + url.search);
+      return true;
+    });
+    const rule = faults[i];
+    if (!rule) return undefined;
+    rule.times = (rule.times ?? 1) - 1;
+    if (rule.times <= 0) faults.splice(i, 1);
+    return rule.fault;
+  }
+
+  function delay(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        pendingTimers.delete(t);
+        resolve();
+      }, ms);
+      pendingTimers.add(t);
+    });
+  }
+
+  /** Applies a fault; true when it answered the request. */
+  async function applyFault(fault: Fault, isWatch: boolean, req: http.IncomingMessage, res: http.ServerResponse, record: RequestRecord): Promise<boolean> {
+    switch (fault.type) {
+      case 'delay':
+        await delay(fault.ms);
+        return false;
+      case 'status':
+        throw new ApiError(fault.code, fault.reason ?? REASONS[fault.code] ?? 'Unknown', fault.message ?? `injected fault ${fault.code}`);
+      case 'watchExpired': {
+        const status = expired(compactedRv, rv).toStatus();
+        if (!isWatch) throw expired(compactedRv, rv);
+        startStream(res, record);
+        res.end(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
+        return true;
+      }
+      case 'abort':
+        if (isWatch) {
+          startStream(res, record);
+          // destroySoon() flushes the headers first, so the client sees an established watch whose body then
+          // breaks off without the final chunk.
+          req.socket.destroySoon();
+        } else {
+          req.socket.destroy();
+        }
+        return true;
+    }
+  }
+
+  // --- HTTP -------------------------------------------------------------------------------------------------------
+
+  function sendJson(res: http.ServerResponse, record: RequestRecord, code: number, body: unknown): void {
+    record.status = code;
+    res.writeHead(code, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  }
+
+  async function readBody(req: http.IncomingMessage): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse, record: RequestRecord): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const method = req.method ?? 'GET';
+    const q = url.searchParams;
+    const isWatch = method === 'GET' && (q.get('watch') === 'true' || q.get('watch') === '1');
+    const raw = await readBody(req);
+    const fault = takeFault(method, url, isWatch);
+    if (fault && (await applyFault(fault, isWatch, req, res, record))) return;
+    const ref = parseResourcePath(url.pathname);
+    if (!ref) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    const name = ref.name;
+    if (isWatch) return watch(ref, q, res, record);
+    if (name === undefined) {
+      if (method === 'GET') return sendJson(res, record, 200, listResponse(ref, q));
+      if (method === 'POST') return sendJson(res, record, 201, create(ref, parseBody(raw)));
+    } else {
+      const current = bucket(gvrKey(ref)).get(objectKey(ref.namespace, name));
+      switch (method) {
+        case 'GET':
+          if (!current) throw notFound(ref, name);
+          return sendJson(res, record, 200, current);
+        case 'PUT':
+          return sendJson(res, record, 200, update(ref, name, parseBody(raw)));
+        case 'PATCH': {
+          if (!current) throw notFound(ref, name);
+          const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+          return sendJson(res, record, 200, update(ref, name, applyPatch(contentType, current, parseJson(raw))));
+        }
+        case 'DELETE':
+          return sendJson(res, record, 200, remove(ref, name));
+      }
+    }
+    throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+  }
+
+  const server = http.createServer((req, res) => {
+    const record: RequestRecord = { method: req.method ?? '', path: req.url ?? '', contentType: req.headers['content-type'] ?? '', status: 0 };
+    requests.push(record);
+    route(req, res, record).catch((err: unknown) => {
+      const apiError = err instanceof ApiError ? err : new ApiError(500, 'InternalError', String(err));
+      if (!res.headersSent) sendJson(res, record, apiError.code, apiError.toStatus());
+      else res.destroy();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+
+  // --- test control -----------------------------------------------------------------------------------------------
+
+  /** A resource path plus an object's namespace → the ref the object lives under. */
+  function refFor(resourcePath: string, namespace?: string): ResourceRef {
+    const ref = parseResourcePath(resourcePath.startsWith('/') ? resourcePath : `/${resourcePath}`);
+    if (!ref || ref.name !== undefined) throw new Error(`not a resource collection path: ${resourcePath}`);
+    return { ...ref, namespace: ref.namespace || namespace || '' };
+  }
+
+  function stored(ref: ResourceRef, name: string): StoredObject | undefined {
+    return bucket(gvrKey(ref)).get(objectKey(ref.namespace, name));
+  }
+
+  function countWatches(resourcePath?: string): number {
+    if (resourcePath === undefined) return watchers.size;
+    const ref = refFor(resourcePath);
+    return [...watchers].filter((w) => w.gvr === gvrKey(ref) && w.namespace === ref.namespace).length;
+  }
+
+  return {
+    url,
+    port,
+    get resourceVersion() {
+      return String(rv);
+    },
+    requests,
+    seed(resourcePath, ...objects) {
+      return objects.map((o) => create(refFor(resourcePath, o.metadata?.namespace), o));
+    },
+    set(resourcePath, object) {
+      const ref = refFor(resourcePath, object.metadata?.namespace);
+      const current = stored(ref, object.metadata?.name ?? '');
+      return current ? replace(ref, current, object) : create(ref, object);
+    },
+    remove(resourcePath, name, namespace) {
+      const ref = refFor(resourcePath, namespace);
+      if (!stored(ref, name)) return false;
+      remove(ref, name);
+      return true;
+    },
+    get(resourcePath, name, namespace) {
+      const o = stored(refFor(resourcePath, namespace), name);
+      return o && structuredClone(o);
+    },
+    list(resourcePath, namespace) {
+      return select(refFor(resourcePath, namespace), () => true).map(([, o]) => structuredClone(o));
+    },
+    compact() {
+      history.length = 0;
+      compactedRv = rv;
+    },
+    injectFault(rule) {
+      faults.push({ ...rule });
+    },
+    bookmark() {
+      for (const w of watchers) if (w.bookmarks) writeEvent(w.res, bookmarkEvent(w));
+    },
+    closeWatches() {
+      for (const w of [...watchers]) endWatch(w);
+    },
+    watchCount: countWatches,
+    waitForWatches(count, resourcePath, timeoutMs = 2000) {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          if (countWatches(resourcePath) < count) return;
+          cleanup();
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${count} watch(es) on ${resourcePath ?? 'any resource'}`));
+        }, timeoutMs);
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          watchListeners.delete(check);
+        };
+        watchListeners.add(check);
+        check();
+      });
+    },
+    kubeconfig(namespace) {
+      return {
+        clusters: [{ name: 'fake', server: url, skipTLSVerify: true }],
+        users: [{ name: 'fake', token: 'fake-token' }],
+        contexts: [{ name: 'fake', cluster: 'fake', user: 'fake', ...(namespace ? { namespace } : {}) }],
+        currentContext: 'fake',
+      };
+    },
+    async close() {
+      for (const w of [...watchers]) endWatch(w);
+      for (const t of pendingTimers) clearTimeout(t);
+      pendingTimers.clear();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
