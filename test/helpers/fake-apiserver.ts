@@ -28,7 +28,8 @@
 //   `status`. PATCH: merge patch (RFC 7386), JSON patch (RFC 6902; a failed `test` or a bad path is 422 as in
 //   the API server's patch handler, a body that is not an array is 400); the patched object's
 //   `metadata.resourceVersion` acts as a precondition (409 on mismatch). Other patch types are 415. DELETE
-//   returns the object with its final resourceVersion and emits DELETED.
+//   honours DeleteOptions `preconditions` (uid, resourceVersion; 409 on mismatch), returns the object with its
+//   final resourceVersion and emits DELETED; deletion is immediate (no finalizers or grace period).
 // - Errors are `Status` objects with the HTTP code, reason and the real server's message wording.
 //
 // Deliberate simplifications:
@@ -38,7 +39,8 @@
 //   it); tests can create an object with a status in one request.
 // - Pages after the first read the current store (after the last key returned), not a snapshot at the first
 //   page's resourceVersion; a continue token older than the history window is a 410, as on the real server.
-// - LIST ignores `resourceVersion`/`resourceVersionMatch` and always serves the latest state. A watch from a
+// - LIST ignores `resourceVersion`/`resourceVersionMatch` and always serves the latest state; watches ignore
+//   `sendInitialEvents` (watch-list streaming). A watch from a
 //   resourceVersion newer than the current one just waits for events (the real server may answer 504 later).
 // - fieldSelector accepts any dotted field path; the real server allows only a per-resource set.
 // - No admission, defaulting, validation, finalizers, deletionTimestamp, ownerReferences GC, dry-run, discovery,
@@ -529,7 +531,7 @@ function decodeContinue(token: string): ContinueToken {
   throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
 }
 
-function positiveInt(value: string | null, param: string): number | undefined {
+function nonNegativeInt(value: string | null, param: string): number | undefined {
   if (value === null || value === '') return undefined;
   if (!/^[0-9]+$/.test(value)) throw badRequest(`invalid value for ${param}: ${value}`);
   return Number(value);
@@ -583,8 +585,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
 
   function create(ref: ResourceRef, body: KubeObject): StoredObject {
     const meta = body.metadata ?? {};
-    if (meta.namespace !== undefined && meta.namespace !== '' && ref.namespace !== '' && meta.namespace !== ref.namespace)
-      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    checkNamespace(ref, meta);
     let name = meta.name;
     if (!name && meta.generateName) name = `${meta.generateName}${(++nameCounter).toString(36).padStart(5, '0')}`;
     if (!name) throw new ApiError(422, 'Invalid', `${qualified(ref)} "" is invalid: metadata.name: Required value: name or generateName is required`);
@@ -605,6 +606,12 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     return commit(ref, 'ADDED', object);
   }
 
+  /** The real server refuses a body whose namespace contradicts the path rather than moving the object. */
+  function checkNamespace(ref: ResourceRef, meta: ObjectMeta): void {
+    if (meta.namespace !== undefined && meta.namespace !== '' && ref.namespace !== '' && meta.namespace !== ref.namespace)
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+  }
+
   /** Writes `next` over `current`, keeping the identity fields and computing generation. */
   function replace(ref: ResourceRef, current: StoredObject, next: KubeObject): StoredObject {
     const m = current.metadata;
@@ -623,6 +630,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     if (!current) throw notFound(ref, name);
     const meta = next.metadata ?? {};
     if (meta.name !== undefined && meta.name !== name) throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
+    checkNamespace(ref, meta);
     if (meta.resourceVersion !== undefined && meta.resourceVersion !== '' && meta.resourceVersion !== current.metadata.resourceVersion) throw conflict(ref, name);
     if (ref.subresource === 'status') {
       const { status, ...rest } = current;
@@ -633,9 +641,12 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     return replace(ref, current, current.status === undefined ? rest : { ...rest, status: current.status });
   }
 
-  function remove(ref: ResourceRef, name: string): StoredObject {
+  /** DELETE; `preconditions` are DeleteOptions' optimistic-concurrency checks (a Lease release uses them). */
+  function remove(ref: ResourceRef, name: string, preconditions?: { uid?: unknown; resourceVersion?: unknown }): StoredObject {
     const current = bucket(gvrKey(ref)).get(objectKey(ref.namespace, name));
     if (!current) throw notFound(ref, name);
+    const { uid, resourceVersion } = preconditions ?? {};
+    if ((uid !== undefined && uid !== current.metadata.uid) || (resourceVersion !== undefined && resourceVersion !== current.metadata.resourceVersion)) throw conflict(ref, name);
     return commit(ref, 'DELETED', structuredClone(current));
   }
 
@@ -666,7 +677,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
 
   function listResponse(ref: ResourceRef, q: URLSearchParams): JsonObject {
     const matches = selectorsOf(ref, q);
-    const limit = positiveInt(q.get('limit'), 'limit');
+    const limit = nonNegativeInt(q.get('limit'), 'limit');
     const token = q.get('continue') ? decodeContinue(q.get('continue') ?? '') : undefined;
     if (token && token.rv < compactedRv)
       throw new ApiError(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
@@ -711,9 +722,9 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   function watch(ref: ResourceRef, q: URLSearchParams, res: http.ServerResponse, record: RequestRecord): void {
     const matches = selectorsOf(ref, q);
     const rvParam = q.get('resourceVersion') ?? '';
-    const from = rvParam === '' || rvParam === '0' ? undefined : positiveInt(rvParam, 'resourceVersion');
+    const from = rvParam === '' || rvParam === '0' ? undefined : nonNegativeInt(rvParam, 'resourceVersion');
     if (from !== undefined && from < compactedRv) throw expired(from, compactedRv + 1);
-    const timeoutSeconds = positiveInt(q.get('timeoutSeconds'), 'timeoutSeconds');
+    const timeoutSeconds = nonNegativeInt(q.get('timeoutSeconds'), 'timeoutSeconds');
     const bookmarks = q.get('allowWatchBookmarks') === 'true';
     const w: Watcher = { gvr: gvrKey(ref), namespace: ref.namespace, matches, bookmarks, res, timers: [] };
     startStream(res, record);
@@ -760,7 +771,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   }
 
   /** Applies a fault; true when it answered the request. */
-  async function applyFault(fault: Fault, isWatch: boolean, req: http.IncomingMessage, res: http.ServerResponse, record: RequestRecord): Promise<boolean> {
+  async function applyFault(fault: Fault, url: URL, isWatch: boolean, req: http.IncomingMessage, res: http.ServerResponse, record: RequestRecord): Promise<boolean> {
     switch (fault.type) {
       case 'delay':
         await delay(fault.ms);
@@ -768,10 +779,12 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       case 'status':
         throw new ApiError(fault.code, fault.reason ?? REASONS[fault.code] ?? 'Unknown', fault.message ?? `injected fault ${fault.code}`);
       case 'watchExpired': {
-        const status = expired(compactedRv, rv).toStatus();
-        if (!isWatch) throw expired(compactedRv, rv);
+        // As if history had been compacted up to now, which is why the requested version is too old.
+        const requested = Number(url.searchParams.get('resourceVersion')) || compactedRv;
+        const error = expired(requested, rv + 1);
+        if (!isWatch) throw error;
         startStream(res, record);
-        res.end(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
+        res.end(`${JSON.stringify({ type: 'ERROR', object: error.toStatus() })}\n`);
         return true;
       }
       case 'abort':
@@ -808,7 +821,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     const isWatch = method === 'GET' && (q.get('watch') === 'true' || q.get('watch') === '1');
     const raw = await readBody(req);
     const fault = takeFault(method, url, isWatch);
-    if (fault && (await applyFault(fault, isWatch, req, res, record))) return;
+    if (fault && (await applyFault(fault, url, isWatch, req, res, record))) return;
     const ref = parseResourcePath(url.pathname);
     if (!ref) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     const name = ref.name;
@@ -829,8 +842,11 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
           const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
           return sendJson(res, record, 200, update(ref, name, applyPatch(contentType, current, parseJson(raw))));
         }
-        case 'DELETE':
-          return sendJson(res, record, 200, remove(ref, name));
+        case 'DELETE': {
+          if (ref.subresource !== undefined) break;
+          const options = raw.trim() === '' ? {} : parseBody(raw);
+          return sendJson(res, record, 200, remove(ref, name, isRecord(options.preconditions) ? options.preconditions : undefined));
+        }
       }
     }
     throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);

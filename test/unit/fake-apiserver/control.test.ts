@@ -45,6 +45,14 @@ describe('store control', () => {
     assert.throws(() => s.list('/api/v1/namespaces/x/services/a'), /not a resource collection path/);
   });
 
+  it('starts at initialResourceVersion and stamps creationTimestamp from the injected clock', async () => {
+    const s = await server({ initialResourceVersion: 500, now: () => new Date('2026-11-22T05:00:00.123Z') });
+    assert.equal(s.resourceVersion, '500');
+    const [node] = s.seed('/api/v1/nodes', { metadata: { name: 'n1' } });
+    assert.equal(node?.metadata.resourceVersion, '501');
+    assert.equal(node?.metadata.creationTimestamp, '2026-11-22T05:00:00Z');
+  });
+
   it('waitForWatches rejects after its timeout when nobody watches', async () => {
     const s = await server();
     await assert.rejects(s.waitForWatches(1, '/api/v1/nodes', 20), /timed out after 20 ms/);

@@ -85,6 +85,19 @@ describe('create, get, list, delete', () => {
     assert.equal((await call(s.url, 'GET', `${SERVICES}/a`)).status, 404);
   });
 
+  it('honours DeleteOptions preconditions and refuses DELETE on a subresource', async () => {
+    const s = await server();
+    const a = (await call(s.url, 'POST', SERVICES, svc('a'))).body;
+    await call(s.url, 'PATCH', `${SERVICES}/a`, { metadata: { labels: { v: '2' } } }, 'application/merge-patch+json');
+    const stale = await call(s.url, 'DELETE', `${SERVICES}/a`, { kind: 'DeleteOptions', preconditions: { resourceVersion: a.metadata?.resourceVersion } });
+    assert.deepEqual([stale.status, asStatus(stale).reason], [409, 'Conflict']);
+    const otherUid = await call(s.url, 'DELETE', `${SERVICES}/a`, { preconditions: { uid: 'someone-else' } });
+    assert.equal(otherUid.status, 409);
+    assert.equal((await call(s.url, 'DELETE', `${SERVICES}/a/status`)).status, 405);
+    const ok = await call(s.url, 'DELETE', `${SERVICES}/a`, { preconditions: { uid: a.metadata?.uid } });
+    assert.equal(ok.status, 200);
+  });
+
   it('serves cluster-scoped, all-namespace and API-group collections', async () => {
     const s = await server();
     await call(s.url, 'POST', '/api/v1/nodes', { kind: 'Node', metadata: { name: 'n1' } });
@@ -161,6 +174,7 @@ describe('update (PUT)', () => {
     const r = await call(s.url, 'PUT', `${SERVICES}/a`, svc('b'));
     assert.equal(r.status, 400);
     assert.equal(asStatus(r).message, 'the name of the object (b) does not match the name on the URL (a)');
+    assert.equal((await call(s.url, 'PUT', `${SERVICES}/a`, svc('a', 'elsewhere'))).status, 400);
   });
 
   it('isolates the status subresource in both directions', async () => {
