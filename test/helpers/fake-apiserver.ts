@@ -708,7 +708,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
 
   function endWatch(w: Watcher): void {
     watchers.delete(w);
-    for (const t of w.timers) clearTimeout(t);
+    for (const t of w.timers) clearTimeout(t); // also clears intervals: Node's timer handles are interchangeable
     if (!w.res.writableEnded) w.res.end();
   }
 
@@ -736,6 +736,8 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
         if (ev) writeEvent(res, ev);
       }
     }
+    // A client that hung up while its request was read would never fire 'close' again: do not register it.
+    if (res.socket === null || res.socket.destroyed) return;
     watchers.add(w);
     res.on('close', () => endWatch(w));
     if (timeoutSeconds !== undefined && timeoutSeconds > 0) w.timers.push(setTimeout(() => endWatch(w), timeoutSeconds * msPerSecond));
