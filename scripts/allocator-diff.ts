@@ -14,7 +14,8 @@ import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { REPO_ROOT } from '../test/helpers/cli.js';
 import { Allocator } from '../src/allocator/allocator.js';
-import type { PoolSpec, ServiceInput } from '../src/allocator/types.js';
+import type { PoolSpec } from '../src/allocator/types.js';
+import { serviceArb, toService } from '../test/helpers/allocator-ops.js';
 
 type AllocatorLike = Pick<
   Allocator,
@@ -44,45 +45,15 @@ const POOLSETS: PoolSpec[][] = [
 const ADDRESSES = ['10.0.0.1', '10.0.0.3', '10.0.0.5', '10.0.1.254', '10.0.2.0', '10.0.3.2', 'fd00::2', 'fd00::9', '192.0.2.1'];
 const KEYS = ['a/s0', 'a/s1', 'b/s2', 'b/s3', 'c/s4', 'c/s5', 'd/s6', 'd/s7'];
 
-const serviceArb = fc.record({
-  key: fc.constantFrom(...KEYS),
-  family: fc.constantFrom(['IPv4'], ['IPv6'], ['IPv4', 'IPv6'], ['IPv6', 'IPv4']),
-  share: fc.constantFrom('', 'k1', 'k1', 'k1', 'k2'),
-  local: fc.constantFrom<string | undefined>(undefined, undefined, 'x', 'y'),
-  ports: fc.subarray(['TCP/53', 'UDP/53', 'TCP/80', 'TCP/443']),
-  request: fc.option(
-    fc.oneof(fc.constantFrom(...ADDRESSES).map((ip) => ({ ip })), fc.constantFrom('p1', 'p2', 'p3', 'q1', 'nope').map((pool) => ({ pool }))),
-    { nil: undefined },
-  ),
-  type: fc.constantFrom('LoadBalancer', 'LoadBalancer', 'LoadBalancer', 'NodePort'),
-  status: fc.option(fc.subarray(ADDRESSES, { minLength: 1, maxLength: 2 }), { nil: undefined }),
-});
-type ServiceArb = typeof serviceArb extends fc.Arbitrary<infer T> ? T : never;
-
-function toService(s: ServiceArb): ServiceInput {
-  const annotations: Record<string, string> = {};
-  if (s.share !== '') annotations['metallb.universe.tf/allow-shared-ip'] = s.share;
-  if (s.request && 'pool' in s.request) annotations['metallb.universe.tf/address-pool'] = s.request.pool;
-  return {
-    key: s.key,
-    type: s.type,
-    ipFamilies: s.family,
-    annotations,
-    ports: s.ports.map((p) => ({ protocol: p.split('/')[0]!, port: Number(p.split('/')[1]) })),
-    externalTrafficPolicy: s.local === undefined ? 'Cluster' : 'Local',
-    selector: s.local === undefined ? null : { app: s.local },
-    loadBalancerIP: s.request && 'ip' in s.request ? s.request.ip : null,
-    statusIPs: s.status ?? [],
-  };
-}
+const serviceArbitrary = serviceArb(KEYS, ADDRESSES, ['p1', 'p2', 'p3', 'q1', 'nope']);
 
 const opArb = fc.oneof(
-  { weight: 5, arbitrary: serviceArb.map((svc) => ({ op: 'allocate' as const, svc })) },
-  { weight: 3, arbitrary: serviceArb.map((svc) => ({ op: 'converge' as const, svc })) },
-  { weight: 2, arbitrary: serviceArb.map((svc) => ({ op: 'claimStatus' as const, svc })) },
+  { weight: 5, arbitrary: serviceArbitrary.map((svc) => ({ op: 'allocate' as const, svc })) },
+  { weight: 3, arbitrary: serviceArbitrary.map((svc) => ({ op: 'converge' as const, svc })) },
+  { weight: 2, arbitrary: serviceArbitrary.map((svc) => ({ op: 'claimStatus' as const, svc })) },
   {
     weight: 2,
-    arbitrary: fc.tuple(serviceArb, fc.subarray(ADDRESSES, { minLength: 1, maxLength: 2 })).map(([svc, ips]) => ({ op: 'assign' as const, svc, ips })),
+    arbitrary: fc.tuple(serviceArbitrary, fc.subarray(ADDRESSES, { minLength: 1, maxLength: 2 })).map(([svc, ips]) => ({ op: 'assign' as const, svc, ips })),
   },
   { weight: 3, arbitrary: fc.constantFrom(...KEYS).map((key) => ({ op: 'release' as const, key })) },
   { weight: 1, arbitrary: fc.nat(POOLSETS.length - 1).map((i) => ({ op: 'setPools' as const, i })) },

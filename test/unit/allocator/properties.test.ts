@@ -7,6 +7,7 @@ import { Allocator } from '../../../src/allocator/allocator.js';
 import { backendKey, servicePorts, sharingKey } from '../../../src/allocator/service.js';
 import { formatIPv4, parseCIDR } from '../../../src/allocator/ip.js';
 import type { PoolSpec, ServiceInput } from '../../../src/allocator/types.js';
+import { serviceArb, toService } from '../../helpers/allocator-ops.js';
 
 const POOLS: PoolSpec[] = [
   { name: 'p1', cidrs: ['10.0.0.0/30', 'fd00::/126'], autoAssign: true, avoidBuggyIPs: false, protocol: 'bgp' },
@@ -15,40 +16,13 @@ const POOLS: PoolSpec[] = [
 ];
 const ADDRESSES = ['10.0.0.1', '10.0.0.3', '10.0.1.254', '10.0.2.0', '10.0.3.2', 'fd00::2', '192.0.2.1'];
 
-const serviceArb = fc.record({
-  key: fc.constantFrom('a/s0', 'a/s1', 'b/s2', 'b/s3', 'c/s4', 'c/s5'),
-  family: fc.constantFrom(['IPv4'], ['IPv6'], ['IPv4', 'IPv6'], ['IPv6', 'IPv4']),
-  // Biased towards sharing: the same key, Cluster policy, often disjoint ports.
-  share: fc.constantFrom('', 'k1', 'k1', 'k1', 'k2'),
-  local: fc.constantFrom<string | undefined>(undefined, undefined, undefined, 'x', 'y'),
-  ports: fc.subarray(['TCP/53', 'UDP/53', 'TCP/80']),
-  request: fc.option(fc.oneof(fc.constantFrom(...ADDRESSES).map((ip) => ({ ip })), fc.constantFrom('p1', 'p2', 'p3', 'nope').map((pool) => ({ pool }))), { nil: undefined }),
-  type: fc.constantFrom('LoadBalancer', 'LoadBalancer', 'LoadBalancer', 'NodePort'),
-  status: fc.option(fc.constantFrom(...ADDRESSES), { nil: undefined }),
-});
-type SvcArb = typeof serviceArb extends fc.Arbitrary<infer T> ? T : never;
-
-function toService(s: SvcArb): ServiceInput {
-  const annotations: Record<string, string> = {};
-  if (s.share !== '') annotations['metallb.universe.tf/allow-shared-ip'] = s.share;
-  if (s.request && 'pool' in s.request) annotations['metallb.universe.tf/address-pool'] = s.request.pool;
-  return {
-    key: s.key,
-    type: s.type,
-    ipFamilies: s.family,
-    annotations,
-    ports: s.ports.map((p) => ({ protocol: p.split('/')[0]!, port: Number(p.split('/')[1]) })),
-    externalTrafficPolicy: s.local === undefined ? 'Cluster' : 'Local',
-    selector: s.local === undefined ? null : { app: s.local },
-    loadBalancerIP: s.request && 'ip' in s.request ? s.request.ip : null,
-    statusIPs: s.status === undefined ? [] : [s.status],
-  };
-}
+const KEYS = ['a/s0', 'a/s1', 'b/s2', 'b/s3', 'c/s4', 'c/s5'];
+const serviceArbitrary = serviceArb(KEYS, ADDRESSES, ['p1', 'p2', 'p3', 'nope']);
 
 const opArb = fc.oneof(
-  { weight: 5, arbitrary: serviceArb.map((s) => ({ op: 'allocate' as const, svc: s })) },
-  { weight: 3, arbitrary: serviceArb.map((s) => ({ op: 'converge' as const, svc: s })) },
-  { weight: 2, arbitrary: fc.constantFrom('a/s0', 'a/s1', 'b/s2', 'b/s3', 'c/s4', 'c/s5').map((key) => ({ op: 'release' as const, key })) },
+  { weight: 5, arbitrary: serviceArbitrary.map((s) => ({ op: 'allocate' as const, svc: s })) },
+  { weight: 3, arbitrary: serviceArbitrary.map((s) => ({ op: 'converge' as const, svc: s })) },
+  { weight: 2, arbitrary: fc.constantFrom(...KEYS).map((key) => ({ op: 'release' as const, key })) },
 );
 type Op = typeof opArb extends fc.Arbitrary<infer T> ? T : never;
 

@@ -25,7 +25,7 @@ import {
 } from '../../../src/bgp/index.js';
 import { SpeakerMetrics } from '../../../src/metrics/registry.js';
 import { createLogger } from '../../../src/log.js';
-import { TestPeer, captureLog, closedPort, ifaceTable, peerConfig, route4, route6, turns, until } from './harness.js';
+import { TestPeer, advanceUntil, captureLog, closedPort, ifaceTable, peerConfig, route4, route6, turns, until } from './harness.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 after(async () => {
@@ -177,11 +177,7 @@ describe('BgpSpeaker: announcements', () => {
     await peer.session.stop({ message: 'flap' });
     await until(() => speaker.status().sessions[0]?.state !== 'Established', 'the session to go down');
     peer.session.start();
-    for (let i = 0; i < 200 && peer.ups.length < 2; i++) {
-      clock.advance(1_000);
-      await turns(5);
-    }
-    assert.equal(peer.ups.length, 2, 'the speaker reconnected');
+    await advanceUntil(clock, () => peer.ups.length === 2, 'the speaker to reconnect');
     const gr2 = peer.ups[1]!.open.capabilities.find((c) => c.kind === 'graceful-restart');
     assert.ok(gr2 && gr2.kind === 'graceful-restart');
     assert.equal(gr2.flags, 0, 'a reconnect is not a restart: Restart State clear');
@@ -189,11 +185,7 @@ describe('BgpSpeaker: announcements', () => {
 
     // A config change replaces the session object: still no restart of this process.
     speaker.setPeers([peerConfig({ peerAddress: '127.0.0.7', peerPort: peer.port, gracefulRestart: true, gracefulRestartTime: 120 })]);
-    for (let i = 0; i < 200 && peer.ups.length < 3; i++) {
-      clock.advance(1_000);
-      await turns(5);
-    }
-    assert.equal(peer.ups.length, 3, 'the replaced session came up');
+    await advanceUntil(clock, () => peer.ups.length === 3, 'the replaced session to come up');
     const gr3 = peer.ups[2]!.open.capabilities.find((c) => c.kind === 'graceful-restart');
     assert.ok(gr3 && gr3.kind === 'graceful-restart');
     assert.deepEqual([gr3.restartTime, gr3.flags], [120, 0]);

@@ -37,6 +37,18 @@ export async function until(cond: () => boolean, what: string, ms = 5000): Promi
   }
 }
 
+/**
+ * Advances a fake clock a second at a time, letting I/O run in between, until `cond` holds (backoff timers
+ * fire on the fake clock, the sockets they open are real); fails after `maxSeconds` of fake time.
+ */
+export async function advanceUntil(clock: Clock & { advance(ms: number): void }, cond: () => boolean, what: string, maxSeconds = 200): Promise<void> {
+  for (let i = 0; i < maxSeconds && !cond(); i++) {
+    clock.advance(1_000);
+    await turns(5);
+  }
+  if (!cond()) throw new Error(`${what}: not within ${maxSeconds} s of fake time`);
+}
+
 /** A port nothing listens on at `address` (bound once, then closed): a peer there refuses our dial. */
 export async function closedPort(address: string): Promise<number> {
   const server = net.createServer();
