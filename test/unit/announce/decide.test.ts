@@ -1,14 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseConfig, type Config } from '../../../src/config/index.js';
 import { announceSummary, bgpWithdrawReason, EXCLUDE_LABEL, peersForNode, poolOfService } from '../../../src/announce/index.js';
 import type { EndpointView, NodeView, ServiceView } from '../../../src/announce/index.js';
+import { ok as config } from '../config/helpers.js';
 
-function config(text: string): Config {
-  const r = parseConfig(text);
-  if (!r.ok) throw new Error(r.error);
-  return r.config;
-}
 
 const CONFIG = config(`
 peers:

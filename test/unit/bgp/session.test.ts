@@ -78,6 +78,30 @@ function rawPeer(socket: net.Socket): { messages: BgpMessage[]; closed: () => bo
   return { messages, closed: () => closed };
 }
 
+/**
+ * A session dialling a raw peer that answers with its OPEN (AS 64513) and a KEEPALIVE, once Established.
+ * `wire` attaches listeners before start().
+ */
+async function establishedWithRawPeer(
+  deps: ConstructorParameters<typeof BgpSession>[1],
+  wire: (a: BgpSession) => void = () => {},
+): Promise<{ a: BgpSession; peer: ReturnType<typeof rawPeer>; peerSocket: net.Socket }> {
+  let peer: ReturnType<typeof rawPeer> | undefined;
+  let peerSocket: net.Socket | undefined;
+  const port = await listen((s) => {
+    peerSocket = s;
+    peer = rawPeer(s);
+  });
+  const a = session(options({ peerPort: port }), deps);
+  wire(a);
+  a.start();
+  await until(() => peer !== undefined && peer.messages.length >= 1, 'our OPEN');
+  peerSocket!.write(encodeMessage(buildOpen(options({ localAs: 64513, routerId: 0x0a000002 })), INITIAL_CONTEXT));
+  peerSocket!.write(encodeMessage(KEEPALIVE, INITIAL_CONTEXT));
+  await until(() => a.state === 'Established', 'Established');
+  return { a, peer: peer!, peerSocket: peerSocket! };
+}
+
 describe('BgpSession over loopback', () => {
   it('two ingot sessions establish, keep each other alive with KEEPALIVEs, and one closes with Cease', async () => {
     const clock = new FakeClock();
@@ -185,25 +209,13 @@ describe('BgpSession over loopback', () => {
 
   it('a peer that goes silent is dropped at hold timer expiry with NOTIFICATION 4/0', async () => {
     const clock = new FakeClock();
-    let peer: ReturnType<typeof rawPeer> | undefined;
-    let peerSocket: net.Socket | undefined;
-    const port = await listen((s) => {
-      peerSocket = s;
-      peer = rawPeer(s);
-    });
-    const a = session(options({ peerPort: port }), { clock, random: () => 0 });
-    a.start();
-    await until(() => peer !== undefined && peer.messages.length >= 1, 'our OPEN');
-    const open = { ...buildOpen(options({ localAs: 64513, routerId: 0x0a000002 })) };
-    peerSocket!.write(encodeMessage(open, INITIAL_CONTEXT));
-    peerSocket!.write(encodeMessage(KEEPALIVE, INITIAL_CONTEXT));
-    await until(() => a.state === 'Established', 'Established');
+    const { a, peer } = await establishedWithRawPeer({ clock, random: () => 0 });
     clock.advance(89_999);
     await new Promise((r) => setImmediate(r));
     assert.equal(a.state, 'Established');
     clock.advance(1);
-    await until(() => peer!.closed(), 'the connection to close');
-    const last = peer!.messages.at(-1) as NotificationMessage;
+    await until(() => peer.closed(), 'the connection to close');
+    const last = peer.messages.at(-1) as NotificationMessage;
     assert.equal(last.type, MessageType.Notification);
     assert.equal(last.code, NotificationCode.HoldTimerExpired);
     assert.equal(a.lastError?.event, 'HoldTimerExpires');
@@ -298,22 +310,12 @@ describe('BgpSession over loopback', () => {
 
   it('RFC 7606: an UPDATE with a bad ORIGIN is treated as withdraw and the session stays up; ROUTE-REFRESH asks for a resend', async () => {
     const clock = new FakeClock();
-    let peer: ReturnType<typeof rawPeer> | undefined;
-    let peerSocket: net.Socket | undefined;
-    const port = await listen((s) => {
-      peerSocket = s;
-      peer = rawPeer(s);
-    });
-    const a = session(options({ peerPort: port }), { clock });
     const updates: [number, boolean][] = [];
     let refreshes = 0;
-    a.on('update', (u, withdraw) => updates.push([u.nlri.count, withdraw]));
-    a.on('routeRefresh', () => refreshes++);
-    a.start();
-    await until(() => peer !== undefined && peer.messages.length >= 1, 'our OPEN');
-    peerSocket!.write(encodeMessage(buildOpen(options({ localAs: 64513, routerId: 0x0a000002 })), INITIAL_CONTEXT));
-    peerSocket!.write(encodeMessage(KEEPALIVE, INITIAL_CONTEXT));
-    await until(() => a.state === 'Established', 'Established');
+    const { a, peer, peerSocket } = await establishedWithRawPeer({ clock }, (s) => {
+      s.on('update', (u, withdraw) => updates.push([u.nlri.count, withdraw]));
+      s.on('routeRefresh', () => refreshes++);
+    });
     // Written byte by byte from RFC 4271 §4.3, independent of the encoder. 4-octet AS_PATH: both sent
     // the 4-octet AS capability.
     const update = (origin: number) =>
@@ -326,9 +328,9 @@ describe('BgpSession over loopback', () => {
         0x40, 3, 4, 127, 0, 0, 2, // NEXT_HOP
         32, 10, 0, 0, 1, // NLRI 10.0.0.1/32
       ]);
-    peerSocket!.write(update(0));
-    peerSocket!.write(update(7));
-    peerSocket!.write(new Uint8Array([...new Array(16).fill(0xff), 0, 23, 5, 0, 1, 0, 1])); // ROUTE-REFRESH IPv4 unicast
+    peerSocket.write(update(0));
+    peerSocket.write(update(7));
+    peerSocket.write(new Uint8Array([...new Array(16).fill(0xff), 0, 23, 5, 0, 1, 0, 1])); // ROUTE-REFRESH IPv4 unicast
     await until(() => updates.length === 2 && refreshes === 1, 'both UPDATEs and the ROUTE-REFRESH');
     assert.deepEqual(updates, [
       [1, false],
@@ -340,10 +342,10 @@ describe('BgpSession over loopback', () => {
     a.on('update', () => {
       throw new Error('listener bug');
     });
-    peerSocket!.write(update(0));
-    await until(() => peer!.closed(), 'the reset');
+    peerSocket.write(update(0));
+    await until(() => peer.closed(), 'the reset');
     assert.equal((a.internalError as Error).message, 'listener bug');
-    assert.equal((peer!.messages.at(-1) as NotificationMessage).code, NotificationCode.Cease);
+    assert.equal((peer.messages.at(-1) as NotificationMessage).code, NotificationCode.Cease);
     await a.stop();
   });
 
@@ -357,19 +359,8 @@ describe('BgpSession over loopback', () => {
 
   it('UPDATEs queue behind KEEPALIVEs and drain with back-pressure', async () => {
     const clock = new FakeClock();
-    let peer: ReturnType<typeof rawPeer> | undefined;
-    let peerSocket: net.Socket | undefined;
-    const port = await listen((s) => {
-      peerSocket = s;
-      peer = rawPeer(s);
-    });
-    const a = session(options({ peerPort: port }), { clock });
-    a.start();
-    await until(() => peer !== undefined && peer.messages.length >= 1, 'our OPEN');
-    peerSocket!.write(encodeMessage(buildOpen(options({ localAs: 64513, routerId: 0x0a000002 })), INITIAL_CONTEXT));
-    peerSocket!.write(encodeMessage(KEEPALIVE, INITIAL_CONTEXT));
-    await until(() => a.state === 'Established', 'Established');
-    peerSocket!.pause(); // the router stops reading: the socket buffers fill up
+    const { a, peer, peerSocket } = await establishedWithRawPeer({ clock });
+    peerSocket.pause(); // the router stops reading: the socket buffers fill up
     // 5000 full-size UPDATEs (≈ 20 MB): far more than the loopback socket buffers can absorb.
     const big = fullUpdate();
     assert.ok(big.length > 4000 && big.length <= 4096);
@@ -382,10 +373,10 @@ describe('BgpSession over loopback', () => {
     clock.advance(30_000);
     assert.equal(a.sent[MessageType.Keepalive], keepalivesBefore + 1, 'the KEEPALIVE went out past the queued burst');
     assert.ok(a.pendingBytes > 1_000_000, 'while most of the burst was still queued');
-    peerSocket!.resume();
+    peerSocket.resume();
     await until(() => drained, 'the burst to drain');
-    await until(() => peer!.messages.filter((m) => m.type === MessageType.Update).length === burst.length, 'every UPDATE at the peer');
-    const types = peer!.messages.map((m) => m.type);
+    await until(() => peer.messages.filter((m) => m.type === MessageType.Update).length === burst.length, 'every UPDATE at the peer');
+    const types = peer.messages.map((m) => m.type);
     const firstUpdate = types.indexOf(MessageType.Update);
     const keepaliveAfter = types.indexOf(MessageType.Keepalive, firstUpdate);
     assert.ok(keepaliveAfter > 0 && keepaliveAfter < types.length - 1000, 'the KEEPALIVE arrived long before the burst ended');

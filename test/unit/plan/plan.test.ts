@@ -3,19 +3,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { parseConfig } from '../../../src/config/index.js';
-import type { Config } from '../../../src/config/types.js';
 import { parseCluster, type Cluster, type ServiceObject } from '../../../src/plan/cluster.js';
 import { planCluster, planToJSON, planToText, processingOrder } from '../../../src/plan/plan.js';
 import { REPO_ROOT } from '../../helpers/cli.js';
+import { ok as config } from '../config/helpers.js';
 
 const read = (p: string) => readFileSync(join(REPO_ROOT, p), 'utf8');
 
-function config(text: string): Config {
-  const r = parseConfig(text);
-  if (!r.ok) assert.fail(r.error);
-  return r.config;
-}
 
 const CONFIG = config(read('test/fixtures/cluster/config.yaml'));
 
