@@ -18,13 +18,13 @@ export interface PlanCommandResult {
 export function planTexts(
   configText: string,
   clusterText: string,
-  opts: { output: 'json' | 'text'; node: string | null; clusterName: string },
+  opts: { output: 'json' | 'text'; node: string | null; clusterName: string; lbClass?: string | null },
 ): PlanCommandResult {
   const cfg = parseConfig(configText);
   if (!cfg.ok) return { code: 1, stdout: '', stderr: `error: ${oneLine(cfg.error)}\n` };
   const cl = parseCluster(clusterText);
   if (!cl.ok) return { code: 2, stdout: '', stderr: `error: cluster file ${opts.clusterName}: ${oneLine(cl.error)}\n` };
-  const plan = planCluster(cfg.config, cl.cluster, { node: opts.node });
+  const plan = planCluster(cfg.config, cl.cluster, { node: opts.node, lbClass: opts.lbClass ?? null });
   return { code: 0, stdout: opts.output === 'json' ? planToJSON(plan) : planToText(plan), stderr: '' };
 }
 
@@ -48,8 +48,9 @@ export function registerPlanCommand(program: Command): void {
     .requiredOption('--config <file>', 'MetalLB config (raw or ConfigMap)')
     .requiredOption('--cluster <file>', 'Kubernetes objects (Services, EndpointSlices, Nodes)')
     .option('--node <name>', 'only this node')
+    .option('--lb-class <name>', 'handle only Services of this spec.loadBalancerClass (default: only Services without a class)')
     .option('-o, --output <format>', 'json or text', 'text')
-    .action((opts: { config: string; cluster: string; node?: string; output: string }) => {
+    .action((opts: { config: string; cluster: string; node?: string; output: string; lbClass?: string }) => {
       if (opts.output !== 'json' && opts.output !== 'text') {
         process.stderr.write(`error: unknown output format ${JSON.stringify(opts.output)} (want: json or text)\n`);
         process.exitCode = 2;
@@ -67,7 +68,7 @@ export function registerPlanCommand(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      const r = planTexts(config.text, cluster.text, { output: opts.output, node: opts.node ?? null, clusterName: opts.cluster });
+      const r = planTexts(config.text, cluster.text, { output: opts.output, node: opts.node ?? null, clusterName: opts.cluster, lbClass: opts.lbClass ?? null });
       if (r.stdout !== '') process.stdout.write(r.stdout);
       if (r.stderr !== '') process.stderr.write(r.stderr);
       process.exitCode = r.code;

@@ -20,15 +20,11 @@ import { poolsFromConfig } from '../allocator/from-config.js';
 import type { AllocationResult, PoolUsage } from '../allocator/types.js';
 import { parseConfig, type Config } from '../config/index.js';
 import { processingOrder } from '../plan/plan.js';
-import type { ServiceObject } from '../plan/cluster.js';
+import { isOurClass, type ServiceObject } from '../plan/cluster.js';
+
+export { isOurClass };
 
 const LOADBALANCER = 'LoadBalancer';
-
-/** Whether a Service belongs to this controller under `--lb-class` (cli.md "Kubernetes mode"). */
-export function isOurClass(svc: Pick<ServiceObject, 'loadBalancerClass'>, lbClass: string | null): boolean {
-  const cls = svc.loadBalancerClass ?? null;
-  return lbClass === null ? cls === null || cls === '' : cls === lbClass;
-}
 
 export interface ControllerCoreOptions {
   /** `--lb-class`: null handles only Services without a class. */

@@ -56,6 +56,15 @@ export interface Cluster {
   readonly nodes: readonly NodeObject[];
 }
 
+/**
+ * Whether a Service is ingot's under `--lb-class` (cli.md "Kubernetes mode"): without the flag only Services
+ * that set no class, with it only those of that class (as MetalLB 0.13 and Kubernetes expect).
+ */
+export function isOurClass(svc: Pick<ServiceObject, 'loadBalancerClass'>, lbClass: string | null): boolean {
+  const cls = svc.loadBalancerClass ?? null;
+  return lbClass === null ? cls === null || cls === '' : cls === lbClass;
+}
+
 export type ClusterResult = { readonly ok: true; readonly cluster: Cluster } | { readonly ok: false; readonly error: string };
 
 class ClusterError extends Error {}

@@ -12,7 +12,7 @@ import { Allocator } from '../allocator/allocator.js';
 import { poolsFromConfig } from '../allocator/from-config.js';
 import type { Config } from '../config/types.js';
 import { announceContext, announceFor, type Announce } from './announce.js';
-import type { Cluster, ServiceObject } from './cluster.js';
+import { isOurClass, type Cluster, type ServiceObject } from './cluster.js';
 
 export interface ServicePlan {
   readonly type: string;
@@ -38,7 +38,15 @@ export interface PlanOptions {
    * and turns this off: at 10,000 Services the duplicate work is a noticeable part of start-up.
    */
   readonly announce?: boolean;
+  /**
+   * `--lb-class` (cli.md): Services whose `spec.loadBalancerClass` is not this one (null: that set any class)
+   * are not ingot's: no address, none consumed even when another implementation wrote a status IP.
+   */
+  readonly lbClass?: string | null;
 }
+
+/** The announce cell of a Service that belongs to another load-balancer implementation. */
+export const FOREIGN_CLASS: Announce = { protocol: null, nodes: [], reason: 'loadBalancerClass' };
 
 /** Go's zero time sorts first: an object without creationTimestamp counts as the oldest. */
 function timeOf(s: ServiceObject): number {
@@ -59,7 +67,8 @@ export function processingOrder(services: readonly ServiceObject[]): ServiceObje
 
 export function planCluster(config: Config, cluster: Cluster, opts: PlanOptions = {}): Plan {
   const allocator = new Allocator(poolsFromConfig(config));
-  const lbs = processingOrder(cluster.services.filter((s) => s.type === 'LoadBalancer'));
+  const lbClass = opts.lbClass ?? null;
+  const lbs = processingOrder(cluster.services.filter((s) => s.type === 'LoadBalancer' && isOurClass(s, lbClass)));
   const outcome = new Map<string, { ips: readonly string[]; pool: string | null; error: string | null }>();
   for (const svc of lbs) {
     if ((svc.statusIPs ?? []).length === 0) continue;
@@ -80,7 +89,7 @@ export function planCluster(config: Config, cluster: Cluster, opts: PlanOptions 
       ips: o.ips,
       pool: o.pool,
       error: o.error,
-      announce: ctx === null ? null : announceFor(ctx, config, svc, o.ips, opts.node ?? null),
+      announce: ctx === null ? null : !isOurClass(svc, lbClass) ? FOREIGN_CLASS : announceFor(ctx, config, svc, o.ips, opts.node ?? null),
     };
   }
   return { services };

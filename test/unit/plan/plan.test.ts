@@ -185,3 +185,17 @@ describe('planCluster', () => {
     assert.ok(shared > 0, 'some generated clusters must co-locate Services');
   });
 });
+
+describe('planCluster --lb-class', () => {
+  test('a Service of another class gets no IP and consumes none, even with a status IP', () => {
+    const foreign = svc('foreign', { loadBalancerClass: 'example.com/other', statusIPs: ['10.20.0.0'] });
+    const mine = svc('mine');
+    const p = planCluster(CONFIG, cluster([foreign, mine]));
+    assert.deepEqual(p.services['ns/foreign'], { type: 'LoadBalancer', ips: [], pool: null, error: null, announce: { protocol: null, nodes: [], reason: 'loadBalancerClass' } });
+    assert.deepEqual(p.services['ns/mine']?.ips, planCluster(CONFIG, cluster([mine])).services['ns/mine']?.ips);
+    const withFlag = planCluster(CONFIG, cluster([foreign, mine]), { lbClass: 'example.com/other' });
+    assert.deepEqual(p.services['ns/mine']?.ips, ['10.20.0.0'], 'the foreign status IP is free for ingot');
+    assert.deepEqual(withFlag.services['ns/foreign']?.ips, ['10.20.0.0']);
+    assert.equal(withFlag.services['ns/mine']?.announce?.reason, 'loadBalancerClass');
+  });
+});
