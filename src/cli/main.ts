@@ -5,6 +5,7 @@ import { VERSION } from '../version.js';
 import { registerConfigCommand } from './config.js';
 import { registerPlanCommand } from './plan.js';
 import { registerSpeakerCommand } from './speaker.js';
+import { registerStatusCommand } from './status.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerConfigCommand(program);
   registerPlanCommand(program);
   registerSpeakerCommand(program);
+  registerStatusCommand(program);
   return program;
 }
 
