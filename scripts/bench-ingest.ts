@@ -1,5 +1,5 @@
 // Ingest into a real router: how long until FRR 8.4 holds N /32s announced by one speaker, for GoBGP 3 and for
-// ingot on the same topology (test/interop/support/topology.ts: FRR with zebra in <prefix>-rtr, the speaker in
+// ingot on the same topology (src/lab/topology.ts: FRR with zebra in <prefix>-rtr, the speaker in
 // <prefix>-n1, a bridge between them). Needs root, FRR, gobgpd; prints a Markdown table.
 //
 //   node --import tsx scripts/bench-ingest.ts [--runs 3] [--sizes 10000,100000] [--only gobgp,ingot,driver] [--no-zebra]
@@ -19,9 +19,9 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { Topology, ROUTER4, type LabNode } from '../test/interop/support/topology.js';
+import { Topology, ROUTER4, type LabNode } from '../src/lab/topology.js';
 import { REPO_ROOT } from '../test/helpers/cli.js';
-import { waitFor } from '../test/helpers/netns.js';
+import { waitFor } from '../src/lab/netns.js';
 import { scaleServices } from '../test/interop/support/scale.js';
 
 interface Args {

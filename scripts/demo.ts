@@ -4,10 +4,10 @@
 // cluster file, then prints what the router learned: one /32 per Service with every announcing node as an
 // ECMP next hop, the `externalTrafficPolicy: Local` Service from its endpoint's node only, the IPv6 /128 over
 // MP-BGP, and the multipath route zebra installed in the router's kernel. Everything is torn down at the end
-// (or on Ctrl-C). It reuses the interop suite's topology (test/interop/support/topology.ts).
-import { waitFor } from '../test/helpers/netns.js';
+// (or on Ctrl-C). It reuses the interop suite's topology (src/lab/topology.ts).
+import { waitFor } from '../src/lab/netns.js';
 import { interopMissing } from '../test/helpers/interop.js';
-import { Topology, nexthopsOf, type ServiceSpec } from '../test/interop/support/topology.js';
+import { Topology, nexthopsOf, type ServiceSpec } from '../src/lab/topology.js';
 
 const why = interopMissing({ binaries: ['/usr/lib/frr/bgpd', '/usr/lib/frr/zebra', 'vtysh', 'curl'] });
 if (why !== null) {

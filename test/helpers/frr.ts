@@ -1,11 +1,11 @@
 // One FRR 8.4 (zebra + bgpd) inside a namespace of a NetnsLab, for interop tests that need a single router:
 // its own pathspace (`-N`), so several suites' daemons and vtysh never meet; configs written to a lab temp
 // dir; everything removed by the lab's teardown. Suites with a whole router + nodes topology use
-// test/interop/support/topology.ts instead.
+// src/lab/topology.ts instead.
 import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { waitFor, type NetnsLab } from './netns.js';
+import { waitFor, type NetnsLab } from '../../src/lab/netns.js';
 
 export interface FrrRouter {
   /** One vtysh command in this router's pathspace. */

@@ -34,7 +34,7 @@ import {
   type OpenMessage,
 } from '../../src/bgp/index.js';
 import { interopSkip } from '../helpers/interop.js';
-import { NetnsLab, waitFor } from '../helpers/netns.js';
+import { NetnsLab, waitFor } from '../../src/lab/netns.js';
 import { startFrr } from '../helpers/frr.js';
 
 const PATHSPACE = 'igcx';

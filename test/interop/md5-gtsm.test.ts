@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 
 import { interopSkip } from '../helpers/interop.js';
 import { REPO_ROOT } from '../helpers/cli.js';
-import { NetnsLab, waitFor } from '../helpers/netns.js';
+import { NetnsLab, waitFor } from '../../src/lab/netns.js';
 
 // Namespaces igmd-node (the client side: ingot's speaker) and igmd-peer (ingot's listener, or FRR), joined
 // by a veth pair named eth0 on both sides.

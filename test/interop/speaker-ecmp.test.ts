@@ -8,8 +8,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { interopSkip } from '../helpers/interop.js';
-import { waitFor } from '../helpers/netns.js';
-import { Topology, nexthopsOf, type ConfigSpec, type RouterKind, type ServiceSpec } from './support/topology.js';
+import { waitFor } from '../../src/lab/netns.js';
+import { Topology, nexthopsOf, type ConfigSpec, type RouterKind, type ServiceSpec } from '../../src/lab/topology.js';
 
 const FRR_BINS = ['/usr/lib/frr/bgpd', '/usr/lib/frr/zebra', 'vtysh', 'curl'];
 const ALL_V4 = ['10.77.0.11', '10.77.0.12', '10.77.0.13'];

@@ -9,8 +9,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { interopSkip } from '../helpers/interop.js';
-import { waitFor } from '../helpers/netns.js';
-import { Topology, bgpNotifications, connectionAttempts, nexthopsOf, type ConfigSpec } from './support/topology.js';
+import { waitFor } from '../../src/lab/netns.js';
+import { Topology, bgpNotifications, connectionAttempts, nexthopsOf, type ConfigSpec } from '../../src/lab/topology.js';
 
 const WEB = '10.100.0.1';
 const ALL_V4 = ['10.77.0.11', '10.77.0.12', '10.77.0.13'];

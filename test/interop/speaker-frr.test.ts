@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { interopSkip } from '../helpers/interop.js';
-import { NetnsLab, waitFor } from '../helpers/netns.js';
+import { NetnsLab, waitFor } from '../../src/lab/netns.js';
 import { startFrr } from '../helpers/frr.js';
 import { SpeakerProcess, buildIngot } from './support/speaker/process.js';
 

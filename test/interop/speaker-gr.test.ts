@@ -11,8 +11,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { interopSkip } from '../helpers/interop.js';
-import { waitFor } from '../helpers/netns.js';
-import { Topology, nexthopsOf, type RouterPath } from './support/topology.js';
+import { waitFor } from '../../src/lab/netns.js';
+import { Topology, nexthopsOf, type RouterPath } from '../../src/lab/topology.js';
 
 const BINS = ['/usr/lib/frr/bgpd', '/usr/lib/frr/zebra', 'vtysh', 'curl'];
 const WEB = '10.100.0.1';

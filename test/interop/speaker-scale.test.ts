@@ -13,8 +13,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { interopSkip } from '../helpers/interop.js';
 import { REPO_ROOT } from '../helpers/cli.js';
-import { waitFor } from '../helpers/netns.js';
-import { Topology, ROUTER4 } from './support/topology.js';
+import { waitFor } from '../../src/lab/netns.js';
+import { Topology, ROUTER4 } from '../../src/lab/topology.js';
 import { scaleServices } from './support/scale.js';
 
 const N1 = '10.77.0.11';

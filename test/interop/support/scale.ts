@@ -1,7 +1,7 @@
 // Inputs for the scale cases (speaker-scale.test.ts, scripts/bench-ingest.ts): N Services, each with an
 // address already in its status (198.18.0.1 upwards, the RFC 2544 benchmarking range), in one BGP pool of a
 // /15 (131,072 addresses), each with one ready endpoint on the announcing node, so every one is announced.
-import type { ConfigSpec, PeerSpec, ServiceSpec } from './topology.js';
+import type { ConfigSpec, PeerSpec, ServiceSpec } from '../../../src/lab/topology.js';
 
 export const SCALE_POOL = '198.18.0.0/15';
 

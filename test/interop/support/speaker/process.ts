@@ -10,8 +10,8 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { NetnsLab } from '../../../helpers/netns.js';
-import { waitFor } from '../../../helpers/netns.js';
+import type { NetnsLab } from '../../../../src/lab/netns.js';
+import { waitFor } from '../../../../src/lab/netns.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const INGOT_BIN = join(repo, 'bin/ingot');

@@ -17,8 +17,8 @@ import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { NetnsLab, waitFor } from '../../helpers/netns.js';
-import { INGOT_BIN, REPO_ROOT } from '../../helpers/cli.js';
+import { NetnsLab, waitFor } from './netns.js';
+import { INGOT_BIN, PACKAGE_ROOT as REPO_ROOT } from './paths.js';
 
 export const ROUTER = 'rtr';
 export const ROUTER4 = '10.77.0.1';

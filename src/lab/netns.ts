@@ -1,4 +1,4 @@
-// Network-namespace labs for interop tests: namespaces joined by veth pairs (point to point) or by a bridge
+// Network-namespace labs (the lab command and the interop tests): namespaces joined by veth pairs (point to point) or by a bridge
 // (N members), addresses (IPv6 with `nodad`, so they are usable at once), commands and daemons run inside a
 // namespace, and a teardown that stops everything the lab started and deletes its namespaces, even after a
 // failure half way through setup. Needs root; see test/helpers/interop.ts for the skip gate.
