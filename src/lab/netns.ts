@@ -54,6 +54,12 @@ export async function waitFor<T>(
   }
 }
 
+/** What a lab made, for a later cleanup by another process. */
+export interface LabJournalEntry {
+  readonly kind: 'namespace' | 'dir';
+  readonly name: string;
+}
+
 export class NetnsLab {
   readonly prefix: string;
   private readonly namespaces: string[] = [];
@@ -63,10 +69,17 @@ export class NetnsLab {
   private readonly cleanups: Array<() => void> = [];
   private linkCount = 0;
 
-  /** `prefix` must be unique to the test file (it names the namespaces); leftovers from a crash are removed. */
-  constructor(prefix: string) {
+  private readonly journal: ((entry: LabJournalEntry) => void) | null;
+
+  /**
+   * `prefix` must be unique to the test file (it names the namespaces); leftovers from a crash are removed.
+   * `journal` hears of every namespace and directory before it is made, so that another process can remove
+   * them later (`ingot lab down` after `up`, or after a crash half way through building).
+   */
+  constructor(prefix: string, opts: { journal?: (entry: LabJournalEntry) => void } = {}) {
     if (!/^[a-z][a-z0-9]{1,7}$/.test(prefix)) throw new Error(`bad lab prefix ${prefix}`);
     this.prefix = prefix;
+    this.journal = opts.journal ?? null;
     for (const ns of NetnsLab.list()) if (ns.startsWith(`${prefix}-`)) NetnsLab.delete(ns);
   }
 
@@ -78,7 +91,8 @@ export class NetnsLab {
       .filter((l) => l !== '');
   }
 
-  private static delete(ns: string): void {
+  /** Kills every process inside the namespace, then deletes it (a missing one is fine). */
+  static delete(ns: string): void {
     // Processes still inside would keep the network stack alive; kill them first (they are this lab's own).
     try {
       const pids = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).split('\n').filter(Boolean);
@@ -108,6 +122,7 @@ export class NetnsLab {
   namespace(name: string): string {
     const full = this.ns(name);
     if (this.namespaces.includes(full)) return full;
+    this.journal?.({ kind: 'namespace', name: full });
     execFileSync('ip', ['netns', 'add', full]);
     this.namespaces.push(full);
     this.exec(name, 'ip', ['link', 'set', 'lo', 'up']);
@@ -161,16 +176,20 @@ export class NetnsLab {
     const nsBr = this.namespace(name);
     this.exec(name, 'ip', ['link', 'add', 'br0', 'type', 'bridge']);
     this.exec(name, 'ip', ['link', 'set', 'br0', 'up']);
-    for (const m of members) {
-      const nsM = this.namespace(m.ns);
-      const ifname = m.ifname ?? `eth-${name}`.slice(0, 15);
-      const tmp = `${this.prefix}b${this.linkCount++}`;
-      execFileSync('ip', ['link', 'add', `${tmp}p`, 'netns', nsBr, 'type', 'veth', 'peer', 'name', `${tmp}m`, 'netns', nsM]);
-      this.exec(name, 'ip', ['link', 'set', `${tmp}p`, 'master', 'br0', 'up']);
-      this.exec(m.ns, 'ip', ['link', 'set', `${tmp}m`, 'name', ifname]);
-      this.configure(m.ns, ifname, m);
-    }
+    for (const m of members) this.attach(name, m);
     return nsBr;
+  }
+
+  /** One more member on a bridge made by bridge(). */
+  attach(bridge: string, m: BridgeMember): void {
+    const nsBr = this.ns(bridge);
+    const nsM = this.namespace(m.ns);
+    const ifname = m.ifname ?? `eth-${bridge}`.slice(0, 15);
+    const tmp = `${this.prefix}b${this.linkCount++}`;
+    execFileSync('ip', ['link', 'add', `${tmp}p`, 'netns', nsBr, 'type', 'veth', 'peer', 'name', `${tmp}m`, 'netns', nsM]);
+    this.exec(bridge, 'ip', ['link', 'set', `${tmp}p`, 'master', 'br0', 'up']);
+    this.exec(m.ns, 'ip', ['link', 'set', `${tmp}m`, 'name', ifname]);
+    this.configure(m.ns, ifname, m);
   }
 
   /** Spawns a long-running process inside a namespace; teardown() stops it. */
@@ -189,6 +208,7 @@ export class NetnsLab {
   /** A temporary directory removed by teardown(). */
   tempDir(tag = 'lab'): string {
     const d = mkdtempSync(join(tmpdir(), `${this.prefix}-${tag}-`));
+    this.journal?.({ kind: 'dir', name: d });
     this.tempDirs.push(d);
     return d;
   }

@@ -55,6 +55,10 @@ export interface TopologyOptions {
   ipv6?: boolean;
   /** FRR only: start zebra too, so routes reach the router namespace's kernel FIB. Default true. */
   zebra?: boolean;
+  /** FRR only: the nodes as members of one peer group `NODES` (as a home-lab router is set up). */
+  peerGroup?: boolean;
+  /** The node segment: `${v4Net}.${router}` is the router, nodes from `${v4Net}.${firstNode}`. Default 10.77.0, 1, 11. */
+  lan?: { v4Net: string; v6Net: string; router: number; firstNode: number };
 }
 
 /** One path for one prefix, as any of the three routers reports it. */
@@ -264,6 +268,8 @@ export function frrVty(socketPath: string, command: string, timeoutMs = 10_000):
 export interface SpeakerOptions {
   /** `--bgp-listen`; default 0.0.0.0:179 */
   bgpListen?: string;
+  /** The speaker outlives this process (`ingot lab up`). */
+  detached?: boolean;
   extraArgs?: string[];
   env?: Record<string, string>;
 }
@@ -277,16 +283,22 @@ export interface SpeakerHandle {
 
 export class Topology {
   readonly lab: NetnsLab;
-  readonly opts: Required<Omit<TopologyOptions, 'password' | 'holdTime'>> & Pick<TopologyOptions, 'password' | 'holdTime'>;
+  readonly opts: Required<Omit<TopologyOptions, 'password' | 'holdTime' | 'lan'>> & Pick<TopologyOptions, 'password' | 'holdTime' | 'lan'>;
   readonly nodes: LabNode[];
   readonly dir: string;
+  /** The router's addresses on the node segment. */
+  readonly router4: string;
+  readonly router6: string;
   private readonly speakers = new Map<string, SpeakerHandle>();
   private routerDir = '';
   private routerPidFiles: string[] = [];
 
-  constructor(prefix: string, opts: TopologyOptions) {
-    this.lab = new NetnsLab(prefix);
+  constructor(prefix: string, opts: TopologyOptions, lab: NetnsLab = new NetnsLab(prefix)) {
+    this.lab = lab;
     const routerAsn = opts.routerAsn ?? 65000;
+    const lan = opts.lan ?? { v4Net: '10.77.0', v6Net: 'fd00:77::', router: 1, firstNode: 11 };
+    this.router4 = `${lan.v4Net}.${lan.router}`;
+    this.router6 = `${lan.v6Net}${lan.router.toString(16)}`;
     this.opts = {
       nodes: 3,
       routerAsn,
@@ -295,6 +307,8 @@ export class Topology {
       passive: false,
       ipv6: true,
       zebra: true,
+      peerGroup: false,
+      lan,
       ...opts,
     };
     this.dir = this.lab.tempDir('topo');
@@ -302,7 +316,8 @@ export class Topology {
       const n = i + 1;
       const dir = join(this.dir, `n${n}`);
       mkdirSync(dir, { recursive: true });
-      return { ns: `n${n}`, name: `node-${n}`, v4: `10.77.0.${10 + n}`, v6: `fd00:77::${10 + n}`, dir };
+      const host = lan.firstNode + i;
+      return { ns: `n${n}`, name: `node-${n}`, v4: `${lan.v4Net}.${host}`, v6: `${lan.v6Net}${host.toString(16)}`, dir };
     });
   }
 
@@ -319,7 +334,7 @@ export class Topology {
   /** Namespaces, bridge, addresses; then the router daemon. */
   async up(): Promise<void> {
     this.lab.bridge('br', [
-      { ns: ROUTER, ifname: LAN_IF, v4: `${ROUTER4}/24`, v6: `${ROUTER6}/64`, mac: '02:00:00:77:00:01' },
+      { ns: ROUTER, ifname: LAN_IF, v4: `${this.router4}/24`, v6: `${this.router6}/64`, mac: '02:00:00:77:00:01' },
       ...this.nodes.map((n, i) => ({ ns: n.ns, ifname: LAN_IF, v4: `${n.v4}/24`, v6: `${n.v6}/64`, mac: `02:00:00:77:00:${(0x11 + i).toString(16)}` })),
     ]);
     this.lab.onTeardown(() => {
@@ -395,26 +410,30 @@ export class Topology {
       `hostname ${this.prefix}-rtr`,
       'log timestamp precision 6',
       `router bgp ${o.routerAsn}`,
-      ` bgp router-id ${ROUTER4}`,
+      ` bgp router-id ${this.router4}`,
       ' no bgp ebgp-requires-policy',
       ' no bgp default ipv4-unicast',
       ' bgp bestpath as-path multipath-relax',
     ];
     if (o.gracefulRestart) lines.push(' bgp graceful-restart');
     if (o.holdTime !== undefined) lines.push(` timers bgp ${Math.max(1, Math.floor(o.holdTime / 3))} ${o.holdTime}`);
-    for (const a of this.neighborAddrs()) {
+    // With a peer group the per-neighbor settings are the group's, as on a home-lab router; else per address.
+    const targets = o.peerGroup ? ['NODES'] : this.neighborAddrs();
+    if (o.peerGroup) lines.push(' neighbor NODES peer-group');
+    for (const a of targets) {
       lines.push(` neighbor ${a} remote-as ${o.nodeAsn}`);
       // FRR's default connect-retry is 120 s; short keeps "router dials back" fast when it dials at all.
       lines.push(` neighbor ${a} timers connect 5`);
       if (o.passive) lines.push(` neighbor ${a} passive`);
       if (o.password !== undefined) lines.push(` neighbor ${a} password ${o.password}`);
     }
+    if (o.peerGroup) for (const a of this.neighborAddrs()) lines.push(` neighbor ${a} peer-group NODES`);
     lines.push(' address-family ipv4 unicast', '  maximum-paths 32', '  maximum-paths ibgp 32');
-    for (const a of this.neighborAddrs()) lines.push(`  neighbor ${a} activate`);
+    for (const a of targets) lines.push(`  neighbor ${a} activate`);
     lines.push(' exit-address-family');
     if (o.ipv6) {
       lines.push(' address-family ipv6 unicast', '  maximum-paths 32', '  maximum-paths ibgp 32');
-      for (const a of this.neighborAddrs()) lines.push(`  neighbor ${a} activate`);
+      for (const a of targets) lines.push(`  neighbor ${a} activate`);
       lines.push(' exit-address-family');
     }
     return `${lines.join('\n')}\n`;
@@ -472,14 +491,14 @@ export class Topology {
   private birdConf(): string {
     const o = this.opts;
     const lines = [
-      `router id ${ROUTER4};`,
+      `router id ${this.router4};`,
       'protocol device {}',
       'protocol direct { ipv4; ipv6; interface "eth-lan"; }',
       // merge paths: equal-cost routes from several neighbors become one multipath kernel route (ECMP).
       'protocol kernel kern4 { ipv4 { export all; }; merge paths yes limit 32; }',
       'protocol kernel kern6 { ipv6 { export all; }; merge paths yes limit 32; }',
       'template bgp node {',
-      `  local ${ROUTER4} as ${o.routerAsn};`,
+      `  local ${this.router4} as ${o.routerAsn};`,
       '  ipv4 { import all; export none; };',
       ...(o.ipv6 ? ['  ipv6 { import all; export none; };'] : []),
       ...(o.holdTime !== undefined ? [`  hold time ${o.holdTime};`] : []),
@@ -514,9 +533,9 @@ export class Topology {
     const lines = [
       '[global.config]',
       `  as = ${o.routerAsn}`,
-      `  router-id = "${ROUTER4}"`,
+      `  router-id = "${this.router4}"`,
       '  port = 179',
-      `  local-address-list = ["${ROUTER4}"]`,
+      `  local-address-list = ["${this.router4}"]`,
     ];
     for (const a of this.neighborAddrs()) {
       lines.push('[[neighbors]]', '  [neighbors.config]', `    neighbor-address = "${a}"`, `    peer-as = ${o.nodeAsn}`);
@@ -524,7 +543,7 @@ export class Topology {
       if (o.holdTime !== undefined) {
         lines.push('  [neighbors.timers.config]', `    hold-time = ${o.holdTime}`, `    keepalive-interval = ${Math.max(1, Math.floor(o.holdTime / 3))}`);
       }
-      lines.push('  [neighbors.transport.config]', `    local-address = "${ROUTER4}"`, `    passive-mode = ${o.passive}`);
+      lines.push('  [neighbors.transport.config]', `    local-address = "${this.router4}"`, `    passive-mode = ${o.passive}`);
       lines.push('  [[neighbors.afi-safis]]', '    [neighbors.afi-safis.config]', '      afi-safi-name = "ipv4-unicast"');
       if (o.ipv6) lines.push('  [[neighbors.afi-safis]]', '    [neighbors.afi-safis.config]', '      afi-safi-name = "ipv6-unicast"');
       if (o.gracefulRestart) lines.push('  [neighbors.graceful-restart.config]', '    enabled = true', '    helper-only = true');
@@ -643,7 +662,7 @@ export class Topology {
 
   /** A peer entry for the router as every node sees it (router's address and AS). */
   routerPeer(extra: Partial<PeerSpec> = {}): PeerSpec {
-    return { peerAddress: ROUTER4, peerAsn: this.opts.routerAsn, myAsn: this.opts.nodeAsn, ...extra };
+    return { peerAddress: this.router4, peerAsn: this.opts.routerAsn, myAsn: this.opts.nodeAsn, ...extra };
   }
 
   configPath(node: LabNode): string {
@@ -698,8 +717,10 @@ export class Topology {
       cwd: REPO_ROOT,
       stdio: ['ignore', fd, fd],
       env: { ...process.env, ...(o.env ?? {}) },
+      detached: o.detached ?? false,
     });
     closeSync(fd);
+    if (o.detached) child.unref();
     if (child.pid === undefined) throw new Error(`${node.name}: speaker did not start`);
     const h: SpeakerHandle = { child, pid: child.pid, log, startedAt };
     this.speakers.set(node.name, h);
