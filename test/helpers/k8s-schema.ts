@@ -22,17 +22,21 @@ const bool: Schema = { t: 'boolean' };
 const arr = (items: Schema, minItems?: number): Schema => ({ t: 'array', items, minItems });
 const obj = (fields: Record<string, Schema>, required: readonly string[] = []): Schema => ({ t: 'object', fields, required });
 const strMap: Schema = { t: 'map', values: str() };
+// Label values: at most 63 characters of [-A-Za-z0-9_.], alphanumeric at both ends (or empty).
+const labels: Schema = { t: 'map', values: str({ pattern: /^(?=.{0,63}$)(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/ }) };
 
 // RFC 1123 names and label values, as the API server checks them.
-const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const dnsLabel = /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const dnsSubdomain = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+// IANA service names (container port names): at most 15 characters, at least one letter.
+const portName = /^(?=.{1,15}$)(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 const metadata = (namespaced: boolean): Schema =>
   obj(
     {
       name: str({ pattern: dnsSubdomain }),
       ...(namespaced ? { namespace: str({ pattern: dnsLabel }) } : {}),
-      labels: strMap,
+      labels,
       annotations: strMap,
     },
     namespaced ? ['name', 'namespace'] : ['name'],
@@ -61,7 +65,7 @@ const subject = obj({ kind: str({ enum: ['ServiceAccount'] }), name: str({ patte
   'namespace',
 ]);
 
-const labelSelector = obj({ matchLabels: strMap });
+const labelSelector = obj({ matchLabels: labels });
 const httpGet = obj({ path: str({ pattern: /^\// }), port: { t: 'int-or-string' }, scheme: str({ enum: ['HTTP', 'HTTPS'] }) }, ['port']);
 const probe = obj(
   {
@@ -96,7 +100,7 @@ const envVar = obj(
 );
 const containerPort = obj(
   {
-    name: str({ pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/ }),
+    name: str({ pattern: portName }),
     containerPort: int(1, 65535),
     protocol: str({ enum: ['TCP', 'UDP', 'SCTP'] }),
     hostPort: int(1, 65535),
@@ -155,7 +159,7 @@ const podSpec = obj(
   },
   ['containers'],
 );
-const podTemplate = obj({ metadata: obj({ labels: strMap, annotations: strMap }), spec: podSpec }, ['metadata', 'spec']);
+const podTemplate = obj({ metadata: obj({ labels, annotations: strMap }), spec: podSpec }, ['metadata', 'spec']);
 
 /** Schema per `apiVersion/kind` for the kinds the manifests use. */
 export const SCHEMAS: Readonly<Record<string, { namespaced: boolean; schema: Schema }>> = {

@@ -100,6 +100,16 @@ describe('manifests: documents', () => {
     }
   });
 
+  test('container port names are unique, and so are port/protocol pairs', () => {
+    for (const w of [controller, speaker]) {
+      const ports = mainContainer(w).ports ?? [];
+      const names = ports.map((p) => p.name).filter((n) => n !== undefined);
+      assert.equal(new Set(names).size, names.length, `${w.metadata.name}: port names`);
+      const pairs = ports.map((p) => `${p.containerPort}/${p.protocol ?? 'TCP'}`);
+      assert.equal(new Set(pairs).size, pairs.length, `${w.metadata.name}: ports`);
+    }
+  });
+
   test('every $(VAR) in the container arguments is a variable the container defines', () => {
     for (const w of [controller, speaker]) {
       const c = mainContainer(w);
