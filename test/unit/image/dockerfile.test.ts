@@ -144,9 +144,14 @@ describe('Dockerfile: replayed build, then the runtime tree started as the image
         context,
         scratch,
         baseEnv,
-        run: (cmd, o) =>
+        run: (cmd, o) => {
+          // These run on this host, not in a container: only npm commands, which stay inside the scratch tree.
+          // A RUN that changes the system (apt-get, useradd, ...) must not be replayed; refuse it.
+          const text = typeof cmd === 'string' ? cmd : cmd.join(' ');
+          if (!/^npm [a-z]/.test(text) || /[;&|`$<>]/.test(text)) throw new Error(`refusing to replay RUN ${text} on this host`);
           // prefer-offline: packages come from the npm cache when they are there (CI filled it with its own npm ci).
-          runCommand(cmd, { cwd: o.cwd, env: { ...o.env, npm_config_prefer_offline: 'true', npm_config_update_notifier: 'false' }, timeoutMs: 480_000 }),
+          runCommand(cmd, { cwd: o.cwd, env: { ...o.env, npm_config_prefer_offline: 'true', npm_config_update_notifier: 'false' }, timeoutMs: 480_000 });
+        },
       });
       rt = stagesDone[stagesDone.length - 1]!;
       app = join(rt.root, rt.workdir);
