@@ -461,6 +461,8 @@ export class BgpSpeaker {
       this.scheduleFlush(p);
     });
     s.on('drained', () => this.scheduleFlush(p));
+    // The session already recovered (dropped, Idle, restart scheduled); 'down'/'state' follow for /status.
+    s.on('internalError', (e, where) => this.log.error('sessionInternalError', { peer: p.key, where, error: e }));
     s.on('state', (from, to) => {
       this.log.debug('sessionState', { peer: p.key, from, to });
       // A failure before Established ('down' covers leaving Established): a refused OPEN, a NOTIFICATION in
@@ -477,7 +479,7 @@ export class BgpSpeaker {
     if (n !== undefined && n.direction === 'received') {
       this.log.warn('peerNotification', { peer: p.key, code: n.code, subcode: n.subcode, name: notificationName(n.code, n.subcode), message: shutdownMessage(n), state: le.state });
     } else {
-      this.log.info('sessionFailed', { peer: p.key, fsmEvent: le.event, state: le.state, ...(n ? { notification: notificationName(n.code, n.subcode), direction: n.direction } : {}) });
+      this.log.info('sessionFailed', { peer: p.key, fsmEvent: le.event, state: le.state, ...(n ? { notification: notificationName(n.code, n.subcode), direction: n.direction } : {}), ...(le.error !== undefined ? { error: le.error } : {}) });
     }
   }
 
@@ -524,7 +526,7 @@ export class BgpSpeaker {
     if (n !== undefined && n.direction === 'received') {
       this.log.warn('peerNotification', { peer: p.key, code: n.code, subcode: n.subcode, name: notificationName(n.code, n.subcode), message: shutdownMessage(n) });
     }
-    this.log.warn('sessionDown', { peer: p.key, fsmEvent: reason.event, state: reason.state, ...(n ? { notification: notificationName(n.code, n.subcode), direction: n.direction } : {}) });
+    this.log.warn('sessionDown', { peer: p.key, fsmEvent: reason.event, state: reason.state, ...(n ? { notification: notificationName(n.code, n.subcode), direction: n.direction } : {}), ...(reason.error !== undefined ? { error: reason.error } : {}) });
   }
 
   // ---- flushing -------------------------------------------------------------------------------------
@@ -792,6 +794,8 @@ export interface LastErrorStatus {
   event: string;
   state: string;
   notification: { direction: 'sent' | 'received'; code: number; subcode: number; name: string; message: string | null } | null;
+  /** Present when an unexpected exception forced the session down: where and why. */
+  error?: string;
 }
 
 export interface SpeakerStatus {
@@ -899,6 +903,7 @@ function describeLastError(le: LastError): LastErrorStatus {
       n === undefined
         ? null
         : { direction: n.direction, code: n.code, subcode: n.subcode, name: notificationName(n.code, n.subcode), message: shutdownMessage(n) },
+    ...(le.error !== undefined ? { error: le.error } : {}),
   };
 }
 
