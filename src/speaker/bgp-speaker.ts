@@ -238,7 +238,15 @@ export class BgpSpeaker {
       server = plain;
     }
     const listener: Listener = { family, server, keys: md5 };
-    server.on('connection', (s) => this.onInbound(s, listener));
+    server.on('connection', (s) => {
+      // A socket handler: whatever it throws is logged and the connection dropped, never an uncaught exception.
+      try {
+        this.onInbound(s, listener);
+      } catch (e) {
+        this.log.error('inboundError', { remote: s.remoteAddress, error: e });
+        s.destroy();
+      }
+    });
     server.on('error', (e) => this.log.error('listenerError', { error: e }));
     const a = server.address() as net.AddressInfo;
     this.log.info('bgpListening', { address: a.address, port: a.port });
@@ -591,7 +599,14 @@ export class BgpSpeaker {
     p.flushScheduled = true;
     this.defer(() => {
       p.flushScheduled = false;
-      if (this.peers.get(p.key) === p && !p.removed) this.flush(p);
+      if (this.peers.get(p.key) !== p || p.removed) return;
+      try {
+        this.flush(p);
+      } catch (e) {
+        // A bug while packing must not become an uncaught exception; the routes stay in the Adj-RIB-Out and the
+        // next change or route refresh flushes again.
+        this.log.error('flushFailed', { peer: p.key, error: e });
+      }
     });
   }
 
