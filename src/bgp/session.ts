@@ -391,7 +391,13 @@ export class BgpSession extends EventEmitter<SessionEvents> {
     const reentered = c.recovering;
     c.recovering = true;
     try {
-      this.stopAllTimers(c);
+      for (const t of [...c.timers.keys()]) {
+        try {
+          this.stopTimer(c, t);
+        } catch {
+          c.timers.delete(t); // a clock that throws: forget the handle, its callback checks c.timers anyway
+        }
+      }
       if (!c.notified && c.socket !== undefined && c.connected && c.sentOpen !== undefined && from !== 'Idle' && from !== 'Connect' && from !== 'Active') {
         try {
           this.sendUrgent(c, encodeMessage(
@@ -402,7 +408,12 @@ export class BgpSession extends EventEmitter<SessionEvents> {
           // best effort: the connection is dropped below either way
         }
       }
-      this.dropTcp(c);
+      try {
+        this.dropTcp(c);
+      } catch {
+        // dropTcp already forgot the socket before touching it; a throwing close leaves nothing to undo
+        c.socket = undefined;
+      }
       c.bulk = [];
       c.bulkBytes = 0;
       c.current = undefined;
