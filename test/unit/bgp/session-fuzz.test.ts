@@ -308,6 +308,36 @@ describe('session fuzzer (issue 8): byte streams, timers and socket events in ev
     });
   }
 
+  it('a listener that always throws: no exception escapes, no hot loop, and a restart is always scheduled', () => {
+    const r = rig('Established');
+    let throws = 0;
+    r.session.on('state', () => {
+      throws++;
+      throw new Error('broken state listener');
+    });
+    r.session.on('down', () => {
+      throw new Error('broken down listener');
+    });
+    r.sockets[0]!.emit('error', new Error('ECONNRESET'));
+    r.sockets[0]!.destroy();
+    r.loop.run();
+    assert.ok(r.internal.length >= 1);
+    assert.notEqual(r.session.state, 'Established');
+    // Ten minutes of fake time: retries continue, at the backoff's pace, never recursing without bound.
+    const before = r.internal.length;
+    for (let i = 0; i < 600; i++) {
+      r.clock.advance(1000);
+      r.loop.run();
+    }
+    const per10min = r.internal.length - before;
+    assert.ok(per10min >= 4 && per10min < 200, `${per10min} internal errors in 10 min`);
+    // Every attempt fails in the broken listener, so it never gets as far as dialling; but it keeps trying.
+    assert.ok(r.clock.pending > 0, 'a restart is always scheduled');
+    assert.ok(throws > 0);
+    void r.session.stop();
+    r.loop.run();
+  });
+
   it('the kept crashers (issue 8: an over-long BoRR ROUTE-REFRESH), whole and split, in every state', () => {
     assert.ok(CRASHERS.length >= 1, 'test/fixtures/bgp/crashers/ holds the issue 8 crasher');
     for (const c of CRASHERS) {
