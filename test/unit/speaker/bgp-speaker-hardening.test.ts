@@ -99,9 +99,11 @@ describe('BgpSpeaker hardening (issue 8)', () => {
     // A logger that throws once on 'sessionUp' stands in for any bug in the speaker's 'established' handler.
     let armed = true;
     const lines: Record<string, unknown>[] = [];
+    const metrics = new SpeakerMetrics();
     const speaker = new BgpSpeaker(
       {
         nodeName: 'node-a',
+        metrics,
         logger: createLogger({
           level: 'debug',
           write: (l) => {
@@ -125,6 +127,8 @@ describe('BgpSpeaker hardening (issue 8)', () => {
     const ie = lines.find((l) => l['event'] === 'sessionInternalError')!;
     assert.match(String(ie['peer']), /^127\.0\.0\.52:/);
     assert.match(String(speaker.status().sessions[0]?.lastError?.error), /log sink failed/);
+    assert.ok(lines.some((l) => l['event'] === 'sessionDown' && /log sink failed/.test(String(l['error']))), 'sessionDown logged with the error');
+    assert.match(await metrics.metrics(), /metallb_bgp_session_up\{peer="127\.0\.0\.52:\d+"\} 0/);
     for (let i = 0; i < 130 && tp.routes.size === 0; i++) {
       clock.advance(1000);
       await turns(5);
