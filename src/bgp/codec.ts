@@ -121,7 +121,8 @@ function encodeBody(msg: BgpMessage, ctx: CodecContext, out: Uint8Array, off: nu
       max = MAX_MESSAGE_LENGTH;
       break;
     case 3: { // MessageType.Notification
-      const d = msg.data;
+      // The data is diagnostic: cut it so the NOTIFICATION always fits (notificationData explains why).
+      const d = notificationData(msg.data, max);
       out[off + 19] = msg.code;
       out[off + 20] = msg.subcode;
       for (let i = 0; i < d.length; i++) out[off + 21 + i] = d[i]!;
@@ -154,9 +155,25 @@ export function encodeMessage(msg: BgpMessage, ctx: CodecContext): Uint8Array {
   return scratch.slice(0, encodeMessageInto(msg, ctx, scratch, 0));
 }
 
-/** A NOTIFICATION message for a BgpError (what the session sends before closing). */
-export function notificationFor(err: BgpError): NotificationMessage {
-  return { type: MessageType.Notification, code: err.code, subcode: err.subcode, data: err.data };
+/**
+ * NOTIFICATION data cut to what fits a message of at most `maxMessageLength` octets (4096, or 65535 once
+ * RFC 8654 extended messages are negotiated). Some RFCs put a whole received message in the data (RFC 7313
+ * §5: a BoRR/EoRR of bad length), which cannot fit when that message was itself near the maximum; the
+ * length limit of RFC 4271 §4.1 / RFC 8654 §4 is absolute, so the data is truncated (the code and subcode
+ * carry the meaning; FRR sends this error with no data at all). Returns `data` itself when it fits.
+ */
+export function notificationData(data: Uint8Array, maxMessageLength: number): Uint8Array {
+  const room = Math.max(0, maxMessageLength - MIN_NOTIFICATION_LENGTH);
+  return data.length <= room ? data : data.subarray(0, room);
+}
+
+/**
+ * A NOTIFICATION message for a BgpError (what the session sends before closing), its data cut to fit
+ * `ctx` (encodeMessage cuts it too; this keeps the message object itself honest).
+ */
+export function notificationFor(err: BgpError, ctx?: CodecContext): NotificationMessage {
+  const data = ctx === undefined ? err.data : notificationData(err.data, ctx.maxMessageLength);
+  return { type: MessageType.Notification, code: err.code, subcode: err.subcode, data };
 }
 
 /** A ROUTE-REFRESH message. */

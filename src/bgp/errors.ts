@@ -2,6 +2,8 @@
 // the NOTIFICATION code/subcode/data of RFC 4271 §6 and the RFC 7606 §2 error-handling approach.
 // Decoders throw nothing else (see README.md, "Errors").
 import {
+  MAX_MESSAGE_LENGTH,
+  MIN_NOTIFICATION_LENGTH,
   MessageHeaderSubcode,
   NotificationCode,
   OpenSubcode,
@@ -31,6 +33,8 @@ export function isStronger(a: ErrorAction, b: ErrorAction): boolean {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Data octets that fit a NOTIFICATION of the base maximum length (RFC 4271 §4.1: 4096 − 21). */
+const MAX_NOTIFICATION_DATA = MAX_MESSAGE_LENGTH - MIN_NOTIFICATION_LENGTH;
 
 export class BgpError extends Error {
   override readonly name = 'BgpError';
@@ -103,12 +107,16 @@ export class BgpError extends Error {
     return new BgpError(NotificationCode.UpdateMessageError, subcode, data, action, message);
   }
 
-  /** RFC 7313 §5: ROUTE-REFRESH (BoRR/EoRR) with a bad length. Data is the complete message. */
+  /**
+   * RFC 7313 §5: ROUTE-REFRESH (BoRR/EoRR) with a bad length. Data is the complete message, cut to what a
+   * 4096-octet NOTIFICATION can carry (4075 octets): a message near the maximum length would otherwise make
+   * a NOTIFICATION that cannot be sent. The encoder cuts any data to the negotiated maximum as well.
+   */
   static routeRefreshLength(message: Uint8Array): BgpError {
     return new BgpError(
       NotificationCode.RouteRefreshMessageError,
       RouteRefreshSubcode.InvalidMessageLength,
-      message,
+      message.length > MAX_NOTIFICATION_DATA ? message.subarray(0, MAX_NOTIFICATION_DATA) : message,
       'session-reset',
       `ROUTE-REFRESH length ${message.length} is not 23`,
     );

@@ -80,6 +80,11 @@ export interface LastError {
   readonly state: BgpState;
   /** A NOTIFICATION we sent or received on the way down, if any. */
   readonly notification?: NotificationSpec & { readonly direction: 'sent' | 'received' };
+  /**
+   * Set by the driver (never by step()) when an unexpected exception forced the connection down: where it
+   * happened and its message (session.ts recover()).
+   */
+  readonly error?: string;
 }
 
 export interface Fsm {

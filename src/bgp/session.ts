@@ -96,6 +96,12 @@ export interface SessionEvents {
   drained: [];
   /** The session finished stopping (after stop()). */
   stopped: [];
+  /**
+   * An unexpected exception (a bug, or a throwing listener) in a socket handler, a timer or an FSM action.
+   * The session has already recovered: connection dropped, FSM in Idle (lastError.error says why) and,
+   * unless stopped, a restart scheduled. `where` names the handler ('data', 'timer Hold', 'action SendOpen' …).
+   */
+  internalError: [error: unknown, where: string];
 }
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 3000;
@@ -120,6 +126,12 @@ interface Conn {
   current: UpdateMessage | undefined;
   /** The OPEN this connection sent: negotiation uses it even if setCapabilities() ran since. */
   sentOpen: OpenMessage | undefined;
+  /** 'established' was emitted and 'down' not yet: a recovery must report the session down. */
+  up: boolean;
+  /** A NOTIFICATION was queued on this TCP connection (a recovery does not send a second one). */
+  notified: boolean;
+  /** A recovery is running for this connection (a failure inside it must not recurse). */
+  recovering: boolean;
 }
 
 export class BgpSession extends EventEmitter<SessionEvents> {
@@ -325,17 +337,115 @@ export class BgpSession extends EventEmitter<SessionEvents> {
       listening: false,
       current: undefined,
       sentOpen: undefined,
+      up: false,
+      notified: false,
+      recovering: false,
     };
   }
 
+  /**
+   * Runs one FSM event: step, then every action in order. Nothing thrown here escapes: an exception from
+   * step(), an action (e.g. encoding), or a listener of an event emitted by an action is handed to
+   * recover(), which does what the remaining actions would have done on the way to Idle.
+   */
   private feed(c: Conn, event: FsmEvent): void {
     const from = c.fsm.state;
-    const t = step(c.fsm, event);
-    c.fsm = t.fsm;
-    for (const a of t.actions) this.perform(c, a);
-    const to = c.fsm.state;
-    if (c === this.main && from !== to) this.emit('state', from, to);
-    if (to === 'Idle' && from !== 'Idle') this.afterIdle(c, event);
+    let where = `event ${event.type}`;
+    try {
+      const t = step(c.fsm, event);
+      c.fsm = t.fsm;
+      for (const a of t.actions) {
+        where = `action ${a.type}`;
+        this.perform(c, a);
+      }
+      where = `event ${event.type}`;
+      const to = c.fsm.state;
+      if (c === this.main && from !== to) this.emit('state', from, to);
+      if (to === 'Idle' && from !== 'Idle') this.afterIdle(c, event);
+    } catch (e) {
+      this.recover(c, e, where, event.type, from);
+    }
+  }
+
+  /**
+   * Runs a socket handler or timer callback for `c`; anything it throws is recovered from (never an
+   * uncaught exception that would take down every other session of the process).
+   */
+  private guard(c: Conn, where: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.recover(c, e, where, undefined, c.fsm.state);
+    }
+  }
+
+  /**
+   * The driver's last line of defence: an unexpected exception while handling `c`. Whatever state the
+   * connection was left in, it ends like any failed session: a Cease if we had sent our OPEN and no
+   * NOTIFICATION yet (best effort), timers stopped, 'down' reported if it was up, TCP dropped, the FSM in
+   * Idle with lastError naming the exception, and (unless stopped) the usual backed-off restart.
+   */
+  private recover(c: Conn, e: unknown, where: string, eventType: FsmEvent['type'] | undefined, from: BgpState): void {
+    this.internalError = e;
+    const message = `${where}: ${e instanceof Error ? e.message : String(e)}`;
+    const reentered = c.recovering;
+    c.recovering = true;
+    try {
+      for (const t of [...c.timers.keys()]) {
+        try {
+          this.stopTimer(c, t);
+        } catch {
+          c.timers.delete(t); // a clock that throws: forget the handle, its callback checks c.timers anyway
+        }
+      }
+      if (!c.notified && c.socket !== undefined && c.connected && c.sentOpen !== undefined && from !== 'Idle' && from !== 'Connect' && from !== 'Active') {
+        try {
+          this.sendUrgent(c, encodeMessage(
+            { type: MessageType.Notification, code: NotificationCode.Cease, subcode: CeaseSubcode.Unspecific, data: new Uint8Array(0) },
+            INITIAL_CONTEXT,
+          ));
+        } catch {
+          // best effort: the connection is dropped below either way
+        }
+      }
+      try {
+        this.dropTcp(c);
+      } catch {
+        // dropTcp already forgot the socket before touching it; a throwing close leaves nothing to undo
+        c.socket = undefined;
+      }
+      c.bulk = [];
+      c.bulkBytes = 0;
+      c.current = undefined;
+      c.listening = false;
+      const lastError: LastError = { event: eventType ?? 'AutomaticStop', state: from, error: message };
+      c.fsm = { ...c.fsm, state: 'Idle', negotiated: undefined, lastError, connectRetryCounter: c.fsm.connectRetryCounter + 1 };
+      const wasUp = c.up;
+      c.up = false;
+      // Listeners are called one by one and each guarded: one that throws again must not stop the others.
+      const safeEmit = (fn: () => void) => {
+        try {
+          fn();
+        } catch {
+          // already recovering; the first exception is the one reported
+        }
+      };
+      safeEmit(() => this.emit('internalError', e, where));
+      if (wasUp) safeEmit(() => this.emit('down', lastError));
+      if (c === this.main && from !== 'Idle') safeEmit(() => this.emit('state', from, 'Idle'));
+      if (reentered) {
+        // A failure inside a recovery (e.g. the restart itself threw): try again later, not recursively.
+        if (c === this.main && this.running) {
+          this.clock.setTimeout(() => {
+            if (this.running && c === this.main && c.fsm.state === 'Idle') this.feed(c, { type: 'AutomaticStart', passive: true });
+          }, this.options.backoff?.maxMs ?? DEFAULT_BACKOFF_POLICY.maxMs);
+        }
+        return;
+      }
+      this.afterIdle(c, { type: eventType ?? 'AutomaticStop' } as FsmEvent);
+    } finally {
+      if (!reentered) c.recovering = false;
+    }
   }
 
   private perform(c: Conn, a: FsmAction): void {
@@ -344,6 +454,7 @@ export class BgpSession extends EventEmitter<SessionEvents> {
         c.framer = new Framer();
         c.context = INITIAL_CONTEXT;
         c.closing = false;
+        c.notified = false;
         return;
       case 'ReleaseResources':
         c.bulk = [];
@@ -368,10 +479,12 @@ export class BgpSession extends EventEmitter<SessionEvents> {
         this.sendUrgent(c, encodeMessage(KEEPALIVE, c.context));
         return;
       case 'SendNotification':
+        // encodeMessage cuts the data to the negotiated maximum (codec.ts notificationData).
         this.sendUrgent(
           c,
           encodeMessage({ type: MessageType.Notification, code: a.code, subcode: a.subcode, data: a.data }, c.context),
         );
+        if (c.socket !== undefined) c.notified = true;
         return;
       case 'StartTimer':
         this.startTimer(c, a.timer, a.ms);
@@ -386,10 +499,13 @@ export class BgpSession extends EventEmitter<SessionEvents> {
         c.framer.setContext(c.context);
         if (c === this.other) this.promote(c);
         this.backoff = onEstablished(this.backoff, this.clock.now());
+        c.up = true;
         this.emit('established', a.negotiated, c.context);
         return;
       }
       case 'SessionDown':
+        if (!c.up) return;
+        c.up = false;
         this.emit('down', a.reason);
         return;
       case 'ProcessUpdate':
@@ -442,7 +558,7 @@ export class BgpSession extends EventEmitter<SessionEvents> {
     const h = this.clock.setTimeout(() => {
       if (c.timers.get(timer) !== h) return; // superseded
       c.timers.delete(timer);
-      this.feed(c, ev);
+      this.guard(c, `timer ${timer}`, () => this.feed(c, ev));
     }, ms);
     c.timers.set(timer, h);
   }
@@ -475,16 +591,18 @@ export class BgpSession extends EventEmitter<SessionEvents> {
     } catch {
       // e.g. an invalid localAddress: report as a failed connection, asynchronously like a real one.
       this.clock.setTimeout(() => {
-        if (c.socket === undefined && c.fsm.state === 'Connect') this.feed(c, { type: 'TcpConnectionFails' });
+        if (c.socket === undefined && c.fsm.state === 'Connect') this.guard(c, 'dial', () => this.feed(c, { type: 'TcpConnectionFails' }));
       }, 0);
       return;
     }
     this.attach(c, socket, 'outbound', false);
     socket.once('connect', () => {
       if (c.socket !== socket) return;
-      c.connected = true;
-      socket.setNoDelay(true);
-      this.feed(c, { type: 'TcpCrAcked' });
+      this.guard(c, 'connect', () => {
+        c.connected = true;
+        socket.setNoDelay(true);
+        this.feed(c, { type: 'TcpCrAcked' });
+      });
     });
   }
 
@@ -497,19 +615,22 @@ export class BgpSession extends EventEmitter<SessionEvents> {
     c.framer = new Framer();
     c.urgent = [];
     c.waitingDrain = false;
+    c.notified = false;
     if (connected) socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
-      if (c.socket === socket) this.receive(c, chunk);
+      if (c.socket === socket) this.guard(c, 'socket data', () => this.receive(c, chunk));
     });
     socket.on('drain', () => {
       if (c.socket !== socket) return;
-      c.waitingDrain = false;
-      this.pump(c);
+      this.guard(c, 'socket drain', () => {
+        c.waitingDrain = false;
+        this.pump(c);
+      });
     });
     const failed = () => {
       if (c.socket !== socket) return;
       c.socket = undefined;
-      this.feed(c, { type: 'TcpConnectionFails' });
+      this.guard(c, 'socket close', () => this.feed(c, { type: 'TcpConnectionFails' }));
     };
     socket.on('error', failed);
     socket.on('close', failed);
@@ -529,10 +650,9 @@ export class BgpSession extends EventEmitter<SessionEvents> {
       if (c.socket === undefined || c.closing) return;
       if (e instanceof BgpError) this.feed(c, { type: 'BGPHeaderErr', error: e });
       else {
-        // Not a protocol error (a bug, or an exception from an 'update' listener): one peer's bytes must not
-        // take the whole speaker down. Reset this session with a plain Cease and remember why.
-        this.internalError = e;
-        this.feed(c, { type: 'AutomaticStop', subcode: CeaseSubcode.Unspecific });
+        // Not a protocol error (a bug outside feed()): one peer's bytes must not take the whole speaker
+        // down. Reset this session with a plain Cease and remember why.
+        this.recover(c, e, 'socket data', undefined, c.fsm.state);
       }
     }
   }

@@ -94,6 +94,9 @@ function parseNodeSelectors(raws: readonly RawStruct[]): NodeSelector[] {
   return selectsAll ? [] : out;
 }
 
+/** Linux include/uapi/linux/tcp.h TCP_MD5SIG_MAXKEYLEN: the longest key setsockopt(TCP_MD5SIG) accepts. */
+export const TCP_MD5_MAX_KEY_LENGTH = 80;
+
 function parsePeer(raw: RawStruct): Peer {
   const myASN = num(raw, 'my-asn') ?? 0;
   const peerASN = num(raw, 'peer-asn') ?? 0;
@@ -157,6 +160,14 @@ function parsePeer(raw: RawStruct): Peer {
 
   const nodeSelectors = parseNodeSelectors(structs(raw, 'node-selectors'));
   const password = str(raw, 'password');
+  // RFC 2385 keys go to the kernel with setsockopt(TCP_MD5SIG), which refuses more than
+  // TCP_MD5SIG_MAXKEYLEN (80) octets. Caught here so `config validate` says so, instead of the speaker
+  // failing on that peer's socket. Octets of UTF-8, as the key is handed over; the value itself is a secret
+  // and is not printed.
+  const passwordBytes = new TextEncoder().encode(password).length;
+  if (passwordBytes > TCP_MD5_MAX_KEY_LENGTH) {
+    err(`invalid password: ${passwordBytes} bytes, TCP-MD5 keys are at most ${TCP_MD5_MAX_KEY_LENGTH} bytes (Linux TCP_MD5SIG_MAXKEYLEN)`);
+  }
   const bfdProfile = str(raw, 'bfd-profile');
 
   return {

@@ -31,6 +31,7 @@ export class SpeakerMetrics {
   private readonly announcedPrefixes: Gauge<'peer'>;
   private readonly pendingPrefixes: Gauge<'peer'>;
   private readonly announced: Gauge<'service' | 'protocol' | 'node' | 'ip'>;
+  private readonly connectionsRefused: Counter<'reason'>;
   private readonly announcedKeys = new Map<string, AnnouncedSeries>();
   private readonly peers = new Set<string>();
 
@@ -42,7 +43,20 @@ export class SpeakerMetrics {
     this.announcedPrefixes = new Gauge({ name: 'metallb_bgp_announced_prefixes_total', help: 'Number of prefixes currently being advertised on the BGP session', labelNames: ['peer'], registers });
     this.pendingPrefixes = new Gauge({ name: 'metallb_bgp_pending_prefixes_total', help: 'Number of prefixes that should be advertised on the BGP session but are not yet', labelNames: ['peer'], registers });
     this.announced = new Gauge({ name: 'metallb_speaker_announced', help: 'Services being announced from this node', labelNames: ['service', 'protocol', 'node', 'ip'], registers });
+    // ingot's own: inbound BGP connections refused before any BGP was spoken (their log line is rate-limited).
+    this.connectionsRefused = new Counter({
+      name: 'ingot_bgp_connections_refused_total',
+      help: 'Inbound BGP connections refused: from an address that is not a configured peer, or while shutting down',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.connectionsRefused.inc({ reason: 'unconfigured' }, 0);
     if (opts.defaultMetrics === true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** One inbound connection refused; `reason` is 'unconfigured' or 'shutting-down'. */
+  addConnectionRefused(reason: 'unconfigured' | 'shutting-down'): void {
+    this.connectionsRefused.inc({ reason });
   }
 
   /** Declares a configured peer (`ip:port`), so its series exist (at 0) before the session first comes up. */

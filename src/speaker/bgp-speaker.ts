@@ -76,6 +76,8 @@ export interface BgpSpeakerDeps {
 export const STOP_TIMEOUT_MS = 5000;
 /** Largest slice of UPDATEs handed to the session at once, so its back-pressure stays fine-grained. */
 const SLICE_BYTES = 64 * 1024;
+/** At most one detailed and one summary 'connection refused' log line per this interval (issue 8). */
+export const REFUSED_LOG_INTERVAL_MS = 60_000;
 
 interface Listener {
   readonly family: 4 | 6;
@@ -138,6 +140,13 @@ export class BgpSpeaker {
   private services: ServiceAnnouncement[] = [];
   private stopped = false;
   private readonly started: number;
+  /** Rate limit of the refused-connection log line (refused()). */
+  private readonly refusedLog: { windowStart: number | null; suppressed: number; last: string; timer: TimerHandle | null } = {
+    windowStart: null,
+    suppressed: 0,
+    last: '',
+    timer: null,
+  };
 
   constructor(opts: BgpSpeakerOptions, deps: BgpSpeakerDeps = {}) {
     this.nodeName = opts.nodeName;
@@ -181,29 +190,77 @@ export class BgpSpeaker {
   }
 
   private async openListener(family: 4 | 6, host: string, port: number): Promise<Listener> {
-    const md5 = this.listenerMd5Keys(family);
-    let server: net.Server;
+    let md5 = this.listenerMd5Keys(family);
+    let server: net.Server | undefined;
+    let addon: NativeAddon | undefined;
     if (md5.size > 0) {
+      try {
+        addon = this.nativeLoader();
+      } catch (e) {
+        // No addon, no keys: only the keyed peers are affected (their /status socketError says why).
+        for (const peer of md5.keys()) this.listenerKeyFailed(peer, e);
+        md5 = new Map();
+      }
+    }
+    if (md5.size > 0 && addon !== undefined) {
       // Keys set before listen(): no handshake from a keyed peer is ever accepted unsigned (RFC 2385).
       const keys = [...md5].map(([peer, key]) => ({ peer, key }));
-      server = await createBgpListener({ family, localAddress: host, port, md5: keys }, this.nativeLoader());
-    } else {
-      server = net.createServer();
+      try {
+        server = await createBgpListener({ family, localAddress: host, port, md5: keys }, addon);
+      } catch {
+        // One peer's key must not keep the listener from the others: open it without keys (a bind problem
+        // fails again here and is the listener's own error), then add the keys one by one. Until its key is
+        // on, a keyed peer's connection is refused (onInbound), so none is ever accepted unsigned.
+        server = await createBgpListener({ family, localAddress: host, port }, addon);
+        const installed = new Map<string, string>();
+        for (const [peer, key] of md5) {
+          try {
+            setMd5Key(server, peer, key, addon);
+            installed.set(peer, key);
+          } catch (e) {
+            this.listenerKeyFailed(peer, e);
+          }
+        }
+        md5 = installed;
+      }
+    }
+    if (server === undefined) {
+      const plain = net.createServer();
       await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
+        plain.once('error', reject);
         // ipv6Only: a key added later (setPeers) goes on this socket for IPv6 peers only; IPv4 peers must
         // arrive on the IPv4 socket, which holds their keys.
-        server.listen({ host, port, exclusive: true, ...(family === 6 ? { ipv6Only: true } : {}) }, () => {
-          server.off('error', reject);
+        plain.listen({ host, port, exclusive: true, ...(family === 6 ? { ipv6Only: true } : {}) }, () => {
+          plain.off('error', reject);
           resolve();
         });
       });
+      server = plain;
     }
-    server.on('connection', (s) => this.onInbound(s));
+    const listener: Listener = { family, server, keys: md5 };
+    server.on('connection', (s) => {
+      // A socket handler: whatever it throws is logged and the connection dropped, never an uncaught exception.
+      try {
+        this.onInbound(s, listener);
+      } catch (e) {
+        this.log.error('inboundError', { remote: s.remoteAddress, error: e });
+        s.destroy();
+      }
+    });
     server.on('error', (e) => this.log.error('listenerError', { error: e }));
     const a = server.address() as net.AddressInfo;
     this.log.info('bgpListening', { address: a.address, port: a.port });
-    return { family, server, keys: md5 };
+    return listener;
+  }
+
+  /** A peer's TCP-MD5 key could not be put on the listener: that peer (only) reports it. */
+  private listenerKeyFailed(peerAddress: string, e: unknown): void {
+    const msg = `listener TCP-MD5 key: ${e instanceof Error ? e.message : String(e)}`;
+    for (const p of this.peers.values()) {
+      if (p.config.peerAddress !== peerAddress || p.config.password === null) continue;
+      if (p.socketError !== msg) this.log.error('socketOptions', { peer: p.key, error: msg });
+      p.socketError = msg;
+    }
   }
 
   /** The configured passwords of the peers of one family: peer address → key. */
@@ -344,6 +401,12 @@ export class BgpSpeaker {
    */
   async stop(opts: { message?: string; timeoutMs?: number } = {}): Promise<void> {
     this.stopped = true;
+    if (this.refusedLog.timer !== null) {
+      this.clock.clearTimeout(this.refusedLog.timer);
+      this.refusedLog.timer = null;
+      this.log.warn('connectionsRefusedSuppressed', { count: this.refusedLog.suppressed, lastRemote: this.refusedLog.last, intervalSeconds: REFUSED_LOG_INTERVAL_MS / 1000 });
+      this.refusedLog.suppressed = 0;
+    }
     const listeners = this.listeners;
     this.listeners = [];
     const listenerClosed = Promise.all(listeners.map((l) => new Promise<void>((r) => l.server.close(() => r()))));
@@ -461,6 +524,8 @@ export class BgpSpeaker {
       this.scheduleFlush(p);
     });
     s.on('drained', () => this.scheduleFlush(p));
+    // The session already recovered (dropped, Idle, restart scheduled); 'down'/'state' follow for /status.
+    s.on('internalError', (e, where) => this.log.error('sessionInternalError', { peer: p.key, where, error: e }));
     s.on('state', (from, to) => {
       this.log.debug('sessionState', { peer: p.key, from, to });
       // A failure before Established ('down' covers leaving Established): a refused OPEN, a NOTIFICATION in
@@ -477,7 +542,7 @@ export class BgpSpeaker {
     if (n !== undefined && n.direction === 'received') {
       this.log.warn('peerNotification', { peer: p.key, code: n.code, subcode: n.subcode, name: notificationName(n.code, n.subcode), message: shutdownMessage(n), state: le.state });
     } else {
-      this.log.info('sessionFailed', { peer: p.key, fsmEvent: le.event, state: le.state, ...(n ? { notification: notificationName(n.code, n.subcode), direction: n.direction } : {}) });
+      this.log.info('sessionFailed', { peer: p.key, fsmEvent: le.event, state: le.state, ...(n ? { notification: notificationName(n.code, n.subcode), direction: n.direction } : {}), ...(le.error !== undefined ? { error: le.error } : {}) });
     }
   }
 
@@ -524,7 +589,7 @@ export class BgpSpeaker {
     if (n !== undefined && n.direction === 'received') {
       this.log.warn('peerNotification', { peer: p.key, code: n.code, subcode: n.subcode, name: notificationName(n.code, n.subcode), message: shutdownMessage(n) });
     }
-    this.log.warn('sessionDown', { peer: p.key, fsmEvent: reason.event, state: reason.state, ...(n ? { notification: notificationName(n.code, n.subcode), direction: n.direction } : {}) });
+    this.log.warn('sessionDown', { peer: p.key, fsmEvent: reason.event, state: reason.state, ...(n ? { notification: notificationName(n.code, n.subcode), direction: n.direction } : {}), ...(reason.error !== undefined ? { error: reason.error } : {}) });
   }
 
   // ---- flushing -------------------------------------------------------------------------------------
@@ -534,7 +599,14 @@ export class BgpSpeaker {
     p.flushScheduled = true;
     this.defer(() => {
       p.flushScheduled = false;
-      if (this.peers.get(p.key) === p && !p.removed) this.flush(p);
+      if (this.peers.get(p.key) !== p || p.removed) return;
+      try {
+        this.flush(p);
+      } catch (e) {
+        // A bug while packing must not become an uncaught exception; the routes stay in the Adj-RIB-Out and the
+        // next change or route refresh flushes again.
+        this.log.error('flushFailed', { peer: p.key, error: e });
+      }
     });
   }
 
@@ -627,14 +699,20 @@ export class BgpSpeaker {
     }
   }
 
-  private onInbound(socket: net.Socket): void {
+  private onInbound(socket: net.Socket, listener?: Listener): void {
     const remote = unmapAddress(socket.remoteAddress ?? '');
     socket.on('error', () => {});
     const key = addressKey(remote);
     const p = [...this.peers.values()].find((e) => !e.removed && addressKey(e.config.peerAddress) === key);
     if (p === undefined || this.stopped) {
       // RFC 4271 §8.2.1.1: only configured peers. Closed without a NOTIFICATION: an unknown host gets no BGP.
-      this.log.warn('connectionRefused', { remote, remotePort: socket.remotePort, why: this.stopped ? 'shutting down' : 'not a configured peer' });
+      socket.destroy();
+      this.refused(remote, socket.remotePort, this.stopped);
+      return;
+    }
+    if (listener !== undefined && p.config.password !== null && listener.keys.get(p.config.peerAddress) !== p.config.password) {
+      // Its key is not on this listener (it failed, socketError says why): accepting would be unsigned.
+      this.log.debug('inboundRejected', { peer: p.key, why: 'TCP-MD5 key not set on the listener' });
       socket.destroy();
       return;
     }
@@ -651,16 +729,63 @@ export class BgpSpeaker {
     if (!p.session.acceptInbound(socket)) this.log.debug('inboundRejected', { peer: p.key, state: p.session.state });
   }
 
+  /**
+   * Counts a refused inbound connection (ingot_bgp_connections_refused_total) and logs it rate-limited: a
+   * scan or a flood of connections must not flood the log. The first refusal of a window is logged in
+   * full; the rest are counted and summed up in one 'connectionsRefusedSuppressed' line when the window
+   * (REFUSED_LOG_INTERVAL_MS) ends.
+   */
+  private refused(remote: string, remotePort: number | undefined, stopping: boolean): void {
+    this.metrics?.addConnectionRefused(stopping ? 'shutting-down' : 'unconfigured');
+    const r = this.refusedLog;
+    const now = this.clock.now();
+    if (r.windowStart === null || (now - r.windowStart >= REFUSED_LOG_INTERVAL_MS && r.timer === null)) {
+      r.windowStart = now;
+      this.log.warn('connectionRefused', { remote, remotePort, why: stopping ? 'shutting down' : 'not a configured peer' });
+      return;
+    }
+    r.suppressed++;
+    r.last = remote;
+    if (r.timer !== null) return;
+    r.timer = this.clock.setTimeout(() => {
+      r.timer = null;
+      const count = r.suppressed;
+      r.suppressed = 0;
+      r.windowStart = this.clock.now();
+      try {
+        this.log.warn('connectionsRefusedSuppressed', { count, lastRemote: r.last, intervalSeconds: REFUSED_LOG_INTERVAL_MS / 1000 });
+      } catch {
+        // a logger that throws must not take the timer down with it
+      }
+    }, Math.max(0, r.windowStart + REFUSED_LOG_INTERVAL_MS - now));
+  }
+
   /** Keeps each listener's TCP-MD5 keys equal to the configured passwords of its family's peers (RFC 2385). */
   private syncListenerKeys(): void {
     for (const l of this.listeners) {
       const want = this.listenerMd5Keys(l.family);
-      try {
-        for (const [peer] of l.keys) if (!want.has(peer)) setMd5Key(l.server, peer, null, this.nativeLoader());
-        for (const [peer, key] of want) if (l.keys.get(peer) !== key) setMd5Key(l.server, peer, key, this.nativeLoader());
-        l.keys = want;
-      } catch (e) {
-        this.log.error('listenerMd5', { error: e });
+      // Peer by peer: one key that fails leaves the others (and their sessions) alone; l.keys records what
+      // the kernel really holds, which onInbound checks.
+      for (const [peer, key] of [...l.keys]) {
+        if (want.has(peer)) continue;
+        try {
+          setMd5Key(l.server, peer, null, this.nativeLoader());
+          l.keys.delete(peer);
+        } catch (e) {
+          this.log.error('listenerMd5', { peer, error: e });
+          if (l.keys.get(peer) === key) l.keys.delete(peer); // unknown state: treat as not held
+        }
+      }
+      for (const [peer, key] of want) {
+        if (l.keys.get(peer) === key) continue;
+        try {
+          setMd5Key(l.server, peer, key, this.nativeLoader());
+          l.keys.set(peer, key);
+        } catch (e) {
+          l.keys.delete(peer);
+          this.log.error('listenerMd5', { peer, error: e });
+          this.listenerKeyFailed(peer, e);
+        }
       }
     }
   }
@@ -792,6 +917,8 @@ export interface LastErrorStatus {
   event: string;
   state: string;
   notification: { direction: 'sent' | 'received'; code: number; subcode: number; name: string; message: string | null } | null;
+  /** Present when an unexpected exception forced the session down: where and why. */
+  error?: string;
 }
 
 export interface SpeakerStatus {
@@ -899,6 +1026,7 @@ function describeLastError(le: LastError): LastErrorStatus {
       n === undefined
         ? null
         : { direction: n.direction, code: n.code, subcode: n.subcode, name: notificationName(n.code, n.subcode), message: shutdownMessage(n) },
+    ...(le.error !== undefined ? { error: le.error } : {}),
   };
 }
 

@@ -150,6 +150,8 @@ describe('TCP-MD5 and GTSM between network namespaces', { skip: interopSkip({ bi
       for (const name of ['v4-wrong', 'v4-none', 'v6-wrong', 'v6-none']) {
         assert.deepEqual(out[name], { result: 'timeout' }, `${name} must not complete a handshake`);
       }
+      // The listener reports accepts on its own stdout, which may arrive after connect.ts's result line.
+      await waitFor('the listener to report two accepts', () => accepted(listener).length >= 2, { timeoutMs: 5000, intervalMs: 50 }).catch(() => {});
       assert.deepEqual(accepted(listener).map((a) => a.remote).sort(), [NODE4, NODE6].sort());
     } finally {
       await stop(listener);
@@ -227,6 +229,7 @@ describe('TCP-MD5 and GTSM between network namespaces', { skip: interopSkip({ bi
       assert.equal(out['v6-255']?.result, 'connected', JSON.stringify(out['v6-255']));
       assert.deepEqual(out['v4-64'], { result: 'timeout' }, 'TTL 64 is below the minimum');
       assert.deepEqual(out['v6-64'], { result: 'timeout' }, 'hop limit 64 is below the minimum');
+      await waitFor('the listener to report two accepts', () => accepted(listener).length >= 2, { timeoutMs: 5000, intervalMs: 50 }).catch(() => {});
       const acc = accepted(listener);
       assert.deepEqual(acc.map((a) => a.remote).sort(), [NODE4, NODE6].sort());
       // Accepted sockets inherit the listener's options, so ingot's replies also leave with TTL 255 (RFC 5082 §3).

@@ -119,9 +119,10 @@ describe('ingot speaker ↔ FRR bgpd', { skip: interopSkip({ binaries: ['/usr/li
   });
 
   it("the Service's /32 appears at FRR with ORIGIN IGP, AS_PATH 64512, NEXT_HOP 10.98.0.2 and the community", async () => {
-    const [p, ...more] = await waitFor('198.51.100.0/32 at FRR', () => {
+    // Wait for what is asserted: the path shows before bgpd has validated its next hop and chosen it best.
+    const [p, ...more] = await waitFor('198.51.100.0/32 at FRR, valid and best', () => {
       const ps = paths('198.51.100.0/32');
-      return ps.length > 0 ? ps : undefined;
+      return ps.length > 0 && ps.every((x) => x.valid) && ps.some((x) => x.bestpath?.overall) ? ps : undefined;
     });
     assert.equal(more.length, 0);
     assert.ok(p?.valid);

@@ -53,6 +53,15 @@ describe('ingot config validate', () => {
     assert.match(r.stderr, /^error: could not parse config: [^\n]*\n$/);
   });
 
+  test('an 81-byte TCP-MD5 password fails validation, naming the peer and the field, without printing it (issue 8)', () => {
+    const secret = 's'.repeat(81);
+    const p = file('md5.yaml', `peers:\n- {my-asn: 1, peer-asn: 2, peer-address: 10.0.0.1}\n- {my-asn: 1, peer-asn: 2, peer-address: 10.0.0.2, password: ${secret}}\n`);
+    const r = runIngot(['config', 'validate', p]);
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, 'error: parsing peer #2: invalid password: 81 bytes, TCP-MD5 keys are at most 80 bytes (Linux TCP_MD5SIG_MAXKEYLEN)\n');
+    assert.ok(!r.stderr.includes(secret));
+  });
+
   test('peer error text from the issue', () => {
     const p = file('peer.yaml', 'peers:\n- {my-asn: 1, peer-asn: 2, peer-address: 10.0.0.1}\n- {my-asn: 1, peer-asn: 2, peer-address: 10.0.0.2, hold-time: 1s}\n');
     const r = runIngot(['config', 'validate', p]);

@@ -257,7 +257,7 @@ describe('BgpSpeaker: peers', () => {
 
   it('listens on both families for [::], one socket each: a keyed IPv4 peer gets in (its key is on the IPv4 socket)', async () => {
     const clock = new FakeClock();
-    const { speaker, log } = makeSpeaker({ clock, listen: { host: '::', port: 0 } });
+    const { speaker, log, metrics } = makeSpeaker({ clock, listen: { host: '::', port: 0 } });
     // A keyed IPv4 peer configured before start(): its key must be on a socket that IPv4 reaches. (A single
     // IPv6 socket is IPv6-only once the native addon makes it, so IPv4 peers could not connect at all.)
     const deadPort = await closedPort('127.0.0.32');
@@ -270,15 +270,20 @@ describe('BgpSpeaker: peers', () => {
     assert.deepEqual(speaker.status().listeners, ls);
     const port = ls[0]!.port;
 
+    let refused = 0;
     for (const [host, from] of [['127.0.0.1', '127.0.0.33'], ['::1', '::1']] as const) {
       const stranger = net.connect({ host, port, localAddress: from });
       stranger.on('error', () => {});
       await new Promise<void>((r) => stranger.once('close', () => r()));
-      assert.ok(
-        log.lines.some((l) => l['event'] === 'connectionRefused' && l['remote'] === from),
+      // Counted every time; logged rate-limited (the first in full, later ones summed up).
+      refused++;
+      assert.match(
+        await metrics.metrics(),
+        new RegExp(`ingot_bgp_connections_refused_total\\{reason="unconfigured"\\} ${refused}\\b`),
         `a connection from ${from} reached the speaker (and was refused: not a peer)`,
       );
     }
+    assert.ok(log.lines.some((l) => l['event'] === 'connectionRefused' && l['remote'] === '127.0.0.33'));
     const peer = TestPeer.dialling('127.0.0.32', port, { localAs: 64512, peerAs: 64512, md5Key: 'dual key' }, clock);
     cleanups.push(() => peer.close());
     await until(() => peer.routes.size === 1, 'the keyed IPv4 peer Established inbound');
