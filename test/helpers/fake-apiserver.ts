@@ -47,9 +47,35 @@
 //   OpenAPI, protobuf, server-side apply, authentication or authorization (the bearer token is ignored).
 // - Protocol timers (timeoutSeconds, the bookmark interval) run on real time, scaled by `msPerSecond` so tests
 //   can make `timeoutSeconds=1` last a few milliseconds; nothing else waits.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as nodePath from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { apiGroupList, apiResourceList, apiVersions, findResource, groupVersion, openApiV3Document, openApiV3Index, RESOURCES, VERSION_INFO } from './fake-apiserver-discovery.js';
+import {
+  authorize,
+  fieldSelectorName,
+  nonResourceAttributes,
+  permissionCovers,
+  permissionsOf,
+  requestVerb,
+  sameRole,
+  type Decision,
+  type Permission,
+  type RbacState,
+  type RoleRef as RoleRefOf,
+  type RequestAttributes,
+  type RuleUse,
+  type UserInfo,
+} from './fake-apiserver-rbac.js';
+import { testPki } from './fake-apiserver-tls.js';
+
+export type { Permission, RequestAttributes, RuleUse, UserInfo } from './fake-apiserver-rbac.js';
 
 export interface ObjectMeta {
   name?: string;
@@ -136,10 +162,42 @@ export interface FakeApiServerOptions {
   msPerSecond?: number;
   /** Clock for creationTimestamp. */
   now?: () => Date;
+  /** Serve HTTPS with a certificate for 127.0.0.1 signed by a CA made at start (openssl); see `caPem`. */
+  tls?: boolean;
+  /** Require a known bearer token (401 otherwise) and authorize every request with RBAC from the stored Roles,
+   *  ClusterRoles and bindings (403 when nothing grants it). Off: every request is allowed, as before. */
+  rbac?: boolean;
+}
+
+/** One request as the authorizer saw it (every request, in arrival order; RBAC mode or not). */
+export interface AuditRecord extends RequestAttributes {
+  method: string;
+  /** The authenticated user; `system:anonymous` when no known token was sent. */
+  user: string;
+  groups: string[];
+  allowed: boolean;
+  /** Why it was allowed or the 403's message. */
+  reason: string;
+  /** Every RBAC rule that grants it (empty for system:masters, discovery and denials). */
+  rules: RuleUse[];
+  /** HTTP status sent; 0 while none has been. */
+  status: number;
+}
+
+/** A permission granted by a stored role, and whether any allowed request exercised it. */
+export interface PermissionUsage extends Permission {
+  used: boolean;
+}
+
+export interface KubeconfigFileOptions {
+  /** Bearer token of the user; default the admin token. */
+  token?: string;
+  /** The context's default namespace. */
+  namespace?: string;
 }
 
 export interface KubeConfigOptions {
-  clusters: Array<{ name: string; server: string; skipTLSVerify: boolean }>;
+  clusters: Array<{ name: string; server: string; skipTLSVerify: boolean; caData?: string }>;
   users: Array<{ name: string; token: string }>;
   contexts: Array<{ name: string; cluster: string; user: string; namespace?: string }>;
   currentContext: string;
@@ -173,8 +231,30 @@ export interface FakeApiServer {
   watchCount(resourcePath?: string): number;
   /** Resolves once at least `count` watches are open on the resource (any when omitted). */
   waitForWatches(count: number, resourcePath?: string, timeoutMs?: number): Promise<void>;
-  /** Options for client-node's `KubeConfig.loadFromOptions`. */
-  kubeconfig(namespace?: string): KubeConfigOptions;
+  /** Options for client-node's `KubeConfig.loadFromOptions`: with the CA data in TLS mode, and `token` (default
+   *  the admin token) as the user's bearer token. */
+  kubeconfig(namespace?: string, token?: string): KubeConfigOptions;
+  /** A kubeconfig YAML document (certificate-authority-data in TLS mode) for the user with this token. */
+  kubeconfigYaml(options?: KubeconfigFileOptions): string;
+  /** Writes kubeconfigYaml() to a file in a directory removed by close(); returns its path (for $KUBECONFIG). */
+  kubeconfigFile(options?: KubeconfigFileOptions): string;
+  /** PEM of the CA that signed the server's certificate (TLS mode), else undefined. */
+  readonly caPem: string | undefined;
+  /** The admin's bearer token: user `kubernetes-admin` in group `system:masters` (bypasses RBAC). */
+  readonly adminToken: string;
+  /** A bearer token for ServiceAccount NS/NAME: user `system:serviceaccount:NS:NAME`, groups
+   *  `system:serviceaccounts`, `system:serviceaccounts:NS`, `system:authenticated`. Same token on every call. */
+  serviceAccountToken(namespace: string, name: string): string;
+  /** A bearer token for an arbitrary user (for User and Group subjects). */
+  userToken(name: string, groups?: string[]): string;
+  /** What the authorizer saw for every request, in arrival order. */
+  readonly audit: readonly AuditRecord[];
+  /** Denied requests (403), optionally only a user's (exact name, or a RegExp such as /^system:serviceaccount:ingot-system:/). */
+  denials(user?: string | RegExp): AuditRecord[];
+  /** Every permission granted by the stored Roles and ClusterRoles (rules expanded to single
+   *  apiGroup × resource × verb × resourceName), marked used when an allowed request was granted through that rule
+   *  and matches that permission. With `users`, only roles bound to one of them, and only their requests count. */
+  permissionUsage(users?: Array<string | RegExp>): PermissionUsage[];
   /** Ends watches, drops every connection and stops listening. */
   close(): Promise<void>;
 }
@@ -447,11 +527,103 @@ const MERGE_PATCH = 'application/merge-patch+json';
 const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
 const JSON_PATCH = 'application/json-patch+json';
 
+/** Merge keys of the list fields kubectl's strategic-merge patches touch (from the API types' `patchMergeKey`),
+ *  by field name. `ports` is keyed by `containerPort` in a container and by `port` in a Service. Lists not named
+ *  here are atomic (replaced), as `patchStrategy` unset means. */
+const MERGE_KEYS: Record<string, string> = {
+  containers: 'name',
+  initContainers: 'name',
+  ephemeralContainers: 'name',
+  env: 'name',
+  volumes: 'name',
+  volumeMounts: 'mountPath',
+  volumeDevices: 'devicePath',
+  imagePullSecrets: 'name',
+  hostAliases: 'ip',
+  conditions: 'type',
+  ownerReferences: 'uid',
+  readinessGates: 'conditionType',
+  taints: 'key',
+  topologySpreadConstraints: 'topologyKey',
+  ports: 'port',
+};
+/** Primitive lists with `patchStrategy: merge` (union, not replace). */
+const MERGED_PRIMITIVE_LISTS = new Set(['finalizers']);
+
+function mergeKeyFor(field: string, items: unknown[]): string | undefined {
+  if (field === 'ports' && items.some((x) => isRecord(x) && x.containerPort !== undefined)) return 'containerPort';
+  return MERGE_KEYS[field];
+}
+
+/** A strategic-merge patch (the subset kubectl sends): maps merge as in RFC 7386; lists of known merge keys merge
+ *  element-wise by key (`$patch: delete` on an element removes it); `$patch: replace|delete` on a map,
+ *  `$retainKeys`, `$deleteFromPrimitiveList/F` and `$setElementOrder/F` (which orders the merged list). */
+function strategicMerge(target: unknown, patch: unknown): unknown {
+  if (!isRecord(patch)) return structuredClone(patch);
+  if (patch.$patch === 'replace') {
+    const { $patch: _p, ...rest } = patch;
+    return strategicMerge({}, rest);
+  }
+  let out: JsonObject = isRecord(target) ? { ...target } : {};
+  if (Array.isArray(patch.$retainKeys)) {
+    const keep = new Set(patch.$retainKeys.filter((k): k is string => typeof k === 'string'));
+    out = Object.fromEntries(Object.entries(out).filter(([k]) => keep.has(k)));
+  }
+  const orders: Array<[string, unknown[]]> = [];
+  for (const [key, value] of Object.entries(patch)) {
+    if (key === '$retainKeys' || key === '$patch') continue;
+    if (key.startsWith('$setElementOrder/')) {
+      if (Array.isArray(value)) orders.push([key.slice('$setElementOrder/'.length), value]);
+      continue;
+    }
+    if (key.startsWith('$deleteFromPrimitiveList/')) {
+      const field = key.slice('$deleteFromPrimitiveList/'.length);
+      const drop = Array.isArray(value) ? value : [];
+      if (Array.isArray(out[field])) out[field] = (out[field] as unknown[]).filter((x) => !drop.some((d) => isDeepStrictEqual(d, x)));
+      continue;
+    }
+    if (value === null || (isRecord(value) && value.$patch === 'delete')) delete out[key];
+    else if (Array.isArray(value)) out[key] = mergeList(key, out[key], value);
+    else out[key] = strategicMerge(out[key], value);
+  }
+  for (const [field, order] of orders) {
+    const list = out[field];
+    const key = Array.isArray(list) ? mergeKeyFor(field, list) : undefined;
+    if (!Array.isArray(list)) continue;
+    const rank = (x: unknown): number => {
+      const i = order.findIndex((o) => (key && isRecord(o) && isRecord(x) ? o[key] === x[key] : isDeepStrictEqual(o, x)));
+      return i < 0 ? order.length : i;
+    };
+    out[field] = [...list].sort((a, b) => rank(a) - rank(b));
+  }
+  return out;
+}
+
+function mergeList(field: string, current: unknown, patch: unknown[]): unknown[] {
+  const base = Array.isArray(current) ? current : [];
+  if (MERGED_PRIMITIVE_LISTS.has(field)) return [...base, ...patch.filter((x) => !base.some((b) => isDeepStrictEqual(b, x)))];
+  const key = mergeKeyFor(field, [...base, ...patch]);
+  if (!key || !patch.every(isRecord)) return structuredClone(patch.filter((x) => !(isRecord(x) && x.$patch !== undefined)));
+  if (patch.some((x) => isRecord(x) && x.$patch === 'replace')) return structuredClone(patch.filter((x) => !(isRecord(x) && x.$patch !== undefined)));
+  const out = [...base];
+  for (const item of patch as JsonObject[]) {
+    const i = out.findIndex((x) => isRecord(x) && x[key] === item[key]);
+    if (item.$patch === 'delete') {
+      if (i >= 0) out.splice(i, 1);
+    } else if (i >= 0) out[i] = strategicMerge(out[i], item);
+    else out.push(strategicMerge({}, item));
+  }
+  return out;
+}
+
+const APPLY_PATCH = 'application/apply-patch+yaml';
+
 function applyPatch(contentType: string, current: StoredObject, patch: unknown): KubeObject {
   let patched: unknown;
-  if (contentType === MERGE_PATCH || contentType === STRATEGIC_MERGE_PATCH) patched = mergePatch(current, patch);
+  if (contentType === MERGE_PATCH) patched = mergePatch(current, patch);
+  else if (contentType === STRATEGIC_MERGE_PATCH || contentType === APPLY_PATCH) patched = strategicMerge(current, patch);
   else if (contentType === JSON_PATCH) patched = jsonPatch(current, patch);
-  else throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${JSON_PATCH}, ${MERGE_PATCH}, ${STRATEGIC_MERGE_PATCH}`);
+  else throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${JSON_PATCH}, ${MERGE_PATCH}, ${APPLY_PATCH}, ${STRATEGIC_MERGE_PATCH}`);
   if (!isRecord(patched) || !isRecord(patched.metadata)) throw patchFailed('the patched object has no metadata');
   return patched as KubeObject;
 }
@@ -535,6 +707,129 @@ function nonNegativeInt(value: string | null, param: string): number | undefined
   if (value === null || value === '') return undefined;
   if (!/^[0-9]+$/.test(value)) throw badRequest(`invalid value for ${param}: ${value}`);
   return Number(value);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tables (what `kubectl get` asks for: `Accept: application/json;as=Table;v=v1;g=meta.k8s.io, ...`)
+
+function wantsTable(accept: string | undefined): boolean {
+  return (accept ?? '').split(',').some((t) => /;\s*as=Table/.test(t) && /;\s*g=meta\.k8s\.io/.test(t));
+}
+
+interface Column {
+  name: string;
+  type: string;
+  format?: string;
+  priority?: number;
+  cell: (o: StoredObject) => unknown;
+}
+
+const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
+const at = (o: unknown, ...path: string[]): unknown => path.reduce<unknown>((cur, p) => (isRecord(cur) ? cur[p] : undefined), o);
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+function age(o: StoredObject): string {
+  const s = Math.max(0, Math.floor((Date.now() - Date.parse(o.metadata.creationTimestamp)) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  if (s < 172800) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}
+
+/** The server-side printer columns of the real API server for the resources a user lists most; Name and Age for
+ *  the rest. */
+function columnsFor(ref: ResourceRef): Column[] {
+  const name: Column = { name: 'Name', type: 'string', format: 'name', cell: (o) => o.metadata.name };
+  const ageCol: Column = { name: 'Age', type: 'string', cell: age };
+  const key = `${ref.group}/${ref.resource}`;
+  switch (key) {
+    case '/services':
+      return [
+        name,
+        { name: 'Type', type: 'string', cell: (o) => str(at(o, 'spec', 'type')) || 'ClusterIP' },
+        { name: 'Cluster-IP', type: 'string', cell: (o) => str(at(o, 'spec', 'clusterIP')) || '<none>' },
+        {
+          name: 'External-IP',
+          type: 'string',
+          cell: (o) => {
+            const ips = arr(at(o, 'status', 'loadBalancer', 'ingress')).map((i) => str(at(i, 'ip')) || str(at(i, 'hostname')));
+            if (ips.length) return ips.join(',');
+            return str(at(o, 'spec', 'type')) === 'LoadBalancer' ? '<pending>' : '<none>';
+          },
+        },
+        {
+          name: 'Port(s)',
+          type: 'string',
+          cell: (o) => arr(at(o, 'spec', 'ports')).map((p) => `${str(at(p, 'port'))}${at(p, 'nodePort') !== undefined ? `:${str(at(p, 'nodePort'))}` : ''}/${str(at(p, 'protocol')) || 'TCP'}`).join(',') || '<none>',
+        },
+        ageCol,
+      ];
+    case '/configmaps':
+      return [name, { name: 'Data', type: 'integer', cell: (o) => Object.keys(isRecord(o.data) ? o.data : {}).length + Object.keys(isRecord(o.binaryData) ? o.binaryData : {}).length }, ageCol];
+    case '/namespaces':
+      return [name, { name: 'Status', type: 'string', cell: (o) => str(at(o, 'status', 'phase')) || 'Active' }, ageCol];
+    case '/nodes':
+      return [
+        name,
+        {
+          name: 'Status',
+          type: 'string',
+          cell: (o) => (arr(at(o, 'status', 'conditions')).some((c) => at(c, 'type') === 'Ready' && at(c, 'status') === 'True') ? 'Ready' : 'NotReady'),
+        },
+        ageCol,
+      ];
+    case 'coordination.k8s.io/leases':
+      return [name, { name: 'Holder', type: 'string', cell: (o) => str(at(o, 'spec', 'holderIdentity')) }, ageCol];
+    case '/events':
+      return [
+        { name: 'Type', type: 'string', cell: (o) => str(o.type) },
+        { name: 'Reason', type: 'string', cell: (o) => str(o.reason) },
+        { name: 'Object', type: 'string', cell: (o) => `${str(at(o, 'involvedObject', 'kind')).toLowerCase()}/${str(at(o, 'involvedObject', 'name'))}` },
+        { name: 'Message', type: 'string', cell: (o) => str(o.message) },
+        name,
+      ];
+    default:
+      return [name, ageCol];
+  }
+}
+
+/** A meta.k8s.io/v1 Table; rows carry PartialObjectMetadata unless `includeObject=Object`. */
+function toTable(ref: ResourceRef, items: StoredObject[], metadata: JsonObject, q: URLSearchParams): JsonObject {
+  const columns = columnsFor(ref);
+  const full = q.get('includeObject') === 'Object';
+  return {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata,
+    columnDefinitions: columns.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: '', priority: c.priority ?? 0 })),
+    rows: items.map((o) => ({
+      cells: columns.map((c) => c.cell(o)),
+      object: full ? o : { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata },
+    })),
+  };
+}
+
+/** Roles bound (by any binding) to a subject whose user name passes `selected` (User and ServiceAccount subjects). */
+function boundRoles(state: RbacState, selected: (user: string) => boolean): RoleRefOf[] {
+  const out: RoleRefOf[] = [];
+  const subjectUser = (s: unknown, ns: string): string | undefined => {
+    if (!isRecord(s) || typeof s.name !== 'string') return undefined;
+    if (s.kind === 'User') return s.name;
+    if (s.kind === 'ServiceAccount') return `system:serviceaccount:${typeof s.namespace === 'string' && s.namespace ? s.namespace : ns}:${s.name}`;
+    return undefined;
+  };
+  const scan = (bindings: RbacState['roleBindings'], cluster: boolean): void => {
+    for (const b of bindings) {
+      const ns = b.metadata?.namespace ?? '';
+      const ref = b.roleRef;
+      if (!isRecord(ref) || typeof ref.name !== 'string' || (ref.kind !== 'Role' && ref.kind !== 'ClusterRole')) continue;
+      if (!Array.isArray(b.subjects) || !b.subjects.some((s) => { const u = subjectUser(s, ns); return u !== undefined && selected(u); })) continue;
+      out.push({ kind: ref.kind, namespace: ref.kind === 'Role' && !cluster ? ns : '', name: ref.name });
+    }
+  };
+  scan(state.clusterRoleBindings, true);
+  scan(state.roleBindings, false);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -716,7 +1011,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache' });
     // Node sends headers only with the first body write; client-node awaits them before reading events.
     res.flushHeaders();
-    record.status = 200;
+    setStatus(record, 200);
   }
 
   function watch(ref: ResourceRef, q: URLSearchParams, res: http.ServerResponse, record: RequestRecord): void {
@@ -802,10 +1097,69 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     }
   }
 
+  // --- authentication and authorization ---------------------------------------------------------------------------
+
+  const ADMIN: UserInfo = { name: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] };
+  const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
+  const adminToken = `admin-${randomBytes(12).toString('hex')}`;
+  const tokens = new Map<string, UserInfo>([[adminToken, ADMIN]]);
+  const audit: AuditRecord[] = [];
+  const auditOf = new WeakMap<RequestRecord, AuditRecord>();
+
+  function tokenFor(user: UserInfo): string {
+    for (const [t, u] of tokens) if (u.name === user.name && isDeepStrictEqual(u.groups, user.groups)) return t;
+    const t = `${user.name.replace(/[^a-z0-9]+/gi, '-')}-${randomBytes(12).toString('hex')}`;
+    tokens.set(t, user);
+    return t;
+  }
+
+  function authenticate(req: http.IncomingMessage): UserInfo | undefined {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    return m?.[1] !== undefined ? tokens.get(m[1]) : undefined;
+  }
+
+  function attributesOf(method: string, url: URL, ref: ResourceRef | undefined): RequestAttributes {
+    if (!ref) return nonResourceAttributes(method, url.pathname);
+    const verb = requestVerb(method, ref.name !== undefined, url.searchParams);
+    const name = ref.name ?? (verb === 'list' || verb === 'watch' ? fieldSelectorName(url.searchParams.get('fieldSelector')) : '');
+    // kube-apiserver's RequestInfo: `/api/v1/namespaces/NS` is in namespace NS.
+    const namespace = ref.namespace || (ref.group === '' && ref.resource === 'namespaces' && ref.name !== undefined ? ref.name : '');
+    return { verb, resourceRequest: true, path: url.pathname, apiGroup: ref.group, apiVersion: ref.version, resource: ref.resource, subresource: ref.subresource ?? '', namespace, name };
+  }
+
+  function rbacState(): Parameters<typeof authorize>[2] {
+    const objects = (resource: string): StoredObject[] => [...bucket(`rbac.authorization.k8s.io/v1/${resource}`).values()];
+    return { roles: objects('roles'), clusterRoles: objects('clusterroles'), roleBindings: objects('rolebindings'), clusterRoleBindings: objects('clusterrolebindings') };
+  }
+
+  /** Authenticates and authorizes; throws the 401 or 403 the real server sends. */
+  function admit(req: http.IncomingMessage, record: RequestRecord, attrs: RequestAttributes): void {
+    const user = authenticate(req) ?? (options.rbac ? ANONYMOUS : ADMIN);
+    const decision: Decision = options.rbac ? authorize(user, attrs, rbacState()) : { allowed: true, reason: 'authorization disabled', rules: [] };
+    const entry: AuditRecord = { ...attrs, method: record.method, user: user.name, groups: user.groups, allowed: decision.allowed, reason: decision.reason, rules: decision.rules, status: 0 };
+    audit.push(entry);
+    auditOf.set(record, entry);
+    if (user === ANONYMOUS) {
+      entry.allowed = false;
+      entry.reason = 'Unauthorized';
+      throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+    }
+    if (!decision.allowed) {
+      const details: Status['details'] = { ...(attrs.name ? { name: attrs.name } : {}), ...(attrs.apiGroup ? { group: attrs.apiGroup } : {}), ...(attrs.resource ? { kind: attrs.resource } : {}) };
+      throw new ApiError(403, 'Forbidden', decision.reason, details);
+    }
+  }
+
   // --- HTTP -------------------------------------------------------------------------------------------------------
 
-  function sendJson(res: http.ServerResponse, record: RequestRecord, code: number, body: unknown): void {
+  function setStatus(record: RequestRecord, code: number): void {
     record.status = code;
+    const entry = auditOf.get(record);
+    if (entry) entry.status = code;
+  }
+
+  function sendJson(res: http.ServerResponse, record: RequestRecord, code: number, body: unknown): void {
+    setStatus(record, code);
     res.writeHead(code, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   }
@@ -816,32 +1170,69 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     return Buffer.concat(chunks).toString('utf8');
   }
 
+  /** Discovery, /version, OpenAPI and health: true when it answered. */
+  function nonResource(method: string, pathname: string, res: http.ServerResponse, record: RequestRecord): boolean {
+    if (method !== 'GET' && method !== 'HEAD') return false;
+    const p = pathname.replace(/\/+$/, '') || '/';
+    const parts = p.split('/').filter((x) => x !== '');
+    let body: object | undefined;
+    if (p === '/version') body = VERSION_INFO;
+    else if (p === '/api') body = apiVersions(`127.0.0.1:${port}`);
+    else if (p === '/apis') body = apiGroupList();
+    else if (parts[0] === 'api' && parts.length === 2) body = apiResourceList('', parts[1] ?? '');
+    else if (parts[0] === 'apis' && parts.length === 2) body = (apiGroupList() as { groups: Array<{ name: string }> }).groups.find((g) => g.name === parts[1]);
+    else if (parts[0] === 'apis' && parts.length === 3) body = apiResourceList(parts[1] ?? '', parts[2] ?? '');
+    else if (p === '/openapi/v3') body = openApiV3Index();
+    else if (parts[0] === 'openapi' && parts[1] === 'v3') body = openApiV3Document(parts.slice(2).join('/'));
+    else if (p === '/healthz' || p === '/livez' || p === '/readyz') {
+      setStatus(record, 200);
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok');
+      return true;
+    } else return false;
+    if (body === undefined) return false;
+    if (parts[0] === 'apis' && parts.length === 2) body = { kind: 'APIGroup', apiVersion: 'v1', ...body };
+    sendJson(res, record, 200, body);
+    return true;
+  }
+
   async function route(req: http.IncomingMessage, res: http.ServerResponse, record: RequestRecord): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
     const method = req.method ?? 'GET';
     const q = url.searchParams;
     const isWatch = method === 'GET' && (q.get('watch') === 'true' || q.get('watch') === '1');
     const raw = await readBody(req);
+    const ref = parseResourcePath(url.pathname);
+    admit(req, record, attributesOf(method, url, ref));
     const fault = takeFault(method, url, isWatch);
     if (fault && (await applyFault(fault, url, isWatch, req, res, record))) return;
-    const ref = parseResourcePath(url.pathname);
-    if (!ref) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    if (!ref) {
+      if (nonResource(method, url.pathname, res, record)) return;
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    }
     const name = ref.name;
+    const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+    if (contentType === 'application/vnd.kubernetes.protobuf')
+      throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
     if (isWatch) return watch(ref, q, res, record);
+    const table = wantsTable(req.headers.accept);
     if (name === undefined) {
-      if (method === 'GET') return sendJson(res, record, 200, listResponse(ref, q));
+      if (method === 'GET') {
+        const list = listResponse(ref, q);
+        return sendJson(res, record, 200, table ? toTable(ref, list.items as StoredObject[], list.metadata as JsonObject, q) : list);
+      }
       if (method === 'POST') return sendJson(res, record, 201, create(ref, parseBody(raw)));
     } else {
       const current = bucket(gvrKey(ref)).get(objectKey(ref.namespace, name));
       switch (method) {
         case 'GET':
           if (!current) throw notFound(ref, name);
-          return sendJson(res, record, 200, current);
+          return sendJson(res, record, 200, table ? toTable(ref, [current], { resourceVersion: current.metadata.resourceVersion }, q) : current);
         case 'PUT':
           return sendJson(res, record, 200, update(ref, name, parseBody(raw)));
         case 'PATCH': {
+          if (contentType === APPLY_PATCH) return serverSideApply(ref, name, current, raw, res, record);
           if (!current) throw notFound(ref, name);
-          const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
           return sendJson(res, record, 200, update(ref, name, applyPatch(contentType, current, parseJson(raw))));
         }
         case 'DELETE': {
@@ -854,7 +1245,24 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
   }
 
-  const server = http.createServer((req, res) => {
+  /** `kubectl apply --server-side`: the body (YAML or JSON) creates the object or is merged into it as a strategic
+   *  merge patch. No managedFields or conflict detection between field managers. */
+  function serverSideApply(ref: ResourceRef, name: string, current: StoredObject | undefined, raw: string, res: http.ServerResponse, record: RequestRecord): void {
+    let body: unknown;
+    try {
+      body = parseYaml(raw);
+    } catch (err) {
+      throw badRequest(`error decoding YAML: ${(err as Error).message}`);
+    }
+    if (!isRecord(body)) throw badRequest('the apply patch must be an object');
+    if (!current) {
+      if (ref.subresource !== undefined) throw notFound(ref, name);
+      return sendJson(res, record, 201, create(ref, { ...body, metadata: { ...(isRecord(body.metadata) ? body.metadata : {}), name } } as KubeObject));
+    }
+    return sendJson(res, record, 200, update(ref, name, applyPatch(APPLY_PATCH, current, body)));
+  }
+
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const record: RequestRecord = { method: req.method ?? '', path: req.url ?? '', contentType: req.headers['content-type'] ?? '', status: 0 };
     requests.push(record);
     route(req, res, record).catch((err: unknown) => {
@@ -862,14 +1270,32 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       if (!res.headersSent) sendJson(res, record, apiError.code, apiError.toStatus());
       else res.destroy();
     });
-  });
+  };
+  const pki = options.tls ? await testPki() : undefined;
+  const server = pki ? https.createServer({ key: pki.keyPem, cert: pki.certPem }, handler) : http.createServer(handler);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${pki ? 'https' : 'http'}://127.0.0.1:${port}`;
+  let kubeconfigDir: string | undefined;
+  let kubeconfigCount = 0;
+
+  function kubeconfigYaml(opts: KubeconfigFileOptions = {}): string {
+    const cluster = { server: url, ...(pki ? { 'certificate-authority-data': Buffer.from(pki.caPem).toString('base64') } : {}) };
+    const config = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'fake', cluster }],
+      users: [{ name: 'fake-user', user: { token: opts.token ?? adminToken } }],
+      contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake-user', ...(opts.namespace ? { namespace: opts.namespace } : {}) } }],
+      'current-context': 'fake',
+      preferences: {},
+    };
+    return stringifyYaml(config);
+  }
 
   // --- test control -----------------------------------------------------------------------------------------------
 
@@ -951,15 +1377,55 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
         check();
       });
     },
-    kubeconfig(namespace) {
+    kubeconfig(namespace, token = adminToken) {
       return {
-        clusters: [{ name: 'fake', server: url, skipTLSVerify: true }],
-        users: [{ name: 'fake', token: 'fake-token' }],
+        clusters: [{ name: 'fake', server: url, skipTLSVerify: !pki, ...(pki ? { caData: Buffer.from(pki.caPem).toString('base64') } : {}) }],
+        users: [{ name: 'fake', token }],
         contexts: [{ name: 'fake', cluster: 'fake', user: 'fake', ...(namespace ? { namespace } : {}) }],
         currentContext: 'fake',
       };
     },
+    kubeconfigYaml: kubeconfigYaml,
+    kubeconfigFile(opts = {}) {
+      kubeconfigDir ??= mkdtempSync(nodePath.join(tmpdir(), 'fake-apiserver-kubeconfig-'));
+      const file = nodePath.join(kubeconfigDir, `kubeconfig-${++kubeconfigCount}.yaml`);
+      writeFileSync(file, kubeconfigYaml(opts), { mode: 0o600 });
+      return file;
+    },
+    caPem: pki?.caPem,
+    adminToken,
+    serviceAccountToken(namespace, name) {
+      return tokenFor({ name: `system:serviceaccount:${namespace}:${name}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'] });
+    },
+    userToken(name, groups = []) {
+      return tokenFor({ name, groups: [...groups, 'system:authenticated'] });
+    },
+    audit,
+    denials(user) {
+      return audit.filter((a) => !a.allowed && a.status === 403 && (user === undefined || (typeof user === 'string' ? a.user === user : user.test(a.user))));
+    },
+    permissionUsage(users) {
+      const selected = (name: string): boolean => users === undefined || users.some((u) => (typeof u === 'string' ? u === name : u.test(name)));
+      const state = rbacState();
+      const roles: Array<{ role: RoleRefOf; rules: unknown }> = [];
+      const boundToSelected = (role: RoleRefOf): boolean => {
+        if (users === undefined) return true;
+        return boundRoles(state, selected).some((r) => sameRole(r, role));
+      };
+      for (const r of state.clusterRoles) roles.push({ role: { kind: 'ClusterRole', namespace: '', name: r.metadata?.name ?? '' }, rules: r.rules });
+      for (const r of state.roles) roles.push({ role: { kind: 'Role', namespace: r.metadata?.namespace ?? '', name: r.metadata?.name ?? '' }, rules: r.rules });
+      const out: PermissionUsage[] = [];
+      for (const { role, rules } of roles) {
+        if (!boundToSelected(role)) continue;
+        for (const p of permissionsOf(role, rules)) {
+          const used = audit.some((a) => a.allowed && selected(a.user) && a.rules.some((u) => sameRole(u.role, role) && u.rule === p.rule) && permissionCovers(p, a));
+          out.push({ ...p, used });
+        }
+      }
+      return out;
+    },
     async close() {
+      if (kubeconfigDir) rmSync(kubeconfigDir, { recursive: true, force: true });
       for (const w of [...watchers]) endWatch(w);
       for (const t of pendingTimers) clearTimeout(t);
       pendingTimers.clear();
