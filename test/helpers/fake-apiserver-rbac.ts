@@ -11,7 +11,7 @@
 //   requests in the binding's namespace. Subjects: User, Group, ServiceAccount (namespace defaults to the
 //   binding's). Group `system:masters` bypasses authorization, as on the real server.
 // - Bootstrap policy: every authenticated user may GET the discovery, version and OpenAPI URLs
-//   (`system:discovery`, `system:public-info-viewer`).
+//   (`system:discovery`, `system:public-info-viewer`) and create SelfSubjectAccessReviews (`system:basic-user`).
 // Not modelled: aggregated ClusterRoles (aggregationRule), escalation and bind checks on writes to RBAC objects,
 // impersonation, the Node and Webhook authorizers.
 
@@ -158,6 +158,9 @@ const DISCOVERY_PATHS = ['/api', '/api/*', '/apis', '/apis/*', '/version', '/ver
 /** The RBAC authorizer's decision for one request. */
 export function authorize(user: UserInfo, attrs: RequestAttributes, state: RbacState): Decision {
   if (user.groups.includes('system:masters')) return { allowed: true, reason: 'system:masters', rules: [] };
+  // system:basic-user: anyone authenticated may ask what they may do (`kubectl auth can-i`).
+  if (attrs.resourceRequest && attrs.verb === 'create' && attrs.apiGroup === 'authorization.k8s.io' && attrs.resource === 'selfsubjectaccessreviews' && user.groups.includes('system:authenticated'))
+    return { allowed: true, reason: 'bootstrap basic-user', rules: [] };
   if (!attrs.resourceRequest && attrs.verb === 'get' && user.groups.includes('system:authenticated') && ruleAllows({ verbs: ['get'], nonResourceURLs: DISCOVERY_PATHS }, attrs))
     return { allowed: true, reason: 'bootstrap discovery', rules: [] };
   const rules: RuleUse[] = [];
@@ -198,14 +201,13 @@ export function authorize(user: UserInfo, attrs: RequestAttributes, state: RbacS
   return { allowed: false, reason: forbiddenMessage(user, attrs), rules };
 }
 
-/** The message kube-apiserver's 403 carries. */
+/** The message kube-apiserver's 403 carries (its forbiddenMessage wrapped by NewForbidden). */
 export function forbiddenMessage(user: UserInfo, attrs: RequestAttributes): string {
   if (!attrs.resourceRequest) return `forbidden: User "${user.name}" cannot ${attrs.verb} path "${attrs.path}"`;
   const res = attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource;
-  const what = `${attrs.name ? `${res} "${attrs.name}"` : res}`;
-  const group = attrs.apiGroup ? `in API group "${attrs.apiGroup}"` : 'in API group ""';
+  const qualified = attrs.apiGroup ? `${attrs.resource}.${attrs.apiGroup}` : attrs.resource;
   const scope = attrs.namespace ? `in the namespace "${attrs.namespace}"` : 'at the cluster scope';
-  return `${what} is forbidden: User "${user.name}" cannot ${attrs.verb} resource "${res}" ${group} ${scope}`;
+  return `${qualified}${attrs.name ? ` "${attrs.name}"` : ''} is forbidden: User "${user.name}" cannot ${attrs.verb} resource "${res}" in API group "${attrs.apiGroup}" ${scope}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

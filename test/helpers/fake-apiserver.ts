@@ -73,7 +73,10 @@ import {
   type RuleUse,
   type UserInfo,
 } from './fake-apiserver-rbac.js';
+import { decodeProtobufObject } from './fake-apiserver-protobuf.js';
 import { testPki } from './fake-apiserver-tls.js';
+
+const PROTOBUF = 'application/vnd.kubernetes.protobuf';
 
 export type { Permission, RequestAttributes, RuleUse, UserInfo } from './fake-apiserver-rbac.js';
 
@@ -1133,7 +1136,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   }
 
   /** Authenticates and authorizes; throws the 401 or 403 the real server sends. */
-  function admit(req: http.IncomingMessage, record: RequestRecord, attrs: RequestAttributes): void {
+  function admit(req: http.IncomingMessage, record: RequestRecord, attrs: RequestAttributes): UserInfo {
     const user = authenticate(req) ?? (options.rbac ? ANONYMOUS : ADMIN);
     const decision: Decision = options.rbac ? authorize(user, attrs, rbacState()) : { allowed: true, reason: 'authorization disabled', rules: [] };
     const entry: AuditRecord = { ...attrs, method: record.method, user: user.name, groups: user.groups, allowed: decision.allowed, reason: decision.reason, rules: decision.rules, status: 0 };
@@ -1148,6 +1151,21 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       const details: Status['details'] = { ...(attrs.name ? { name: attrs.name } : {}), ...(attrs.apiGroup ? { group: attrs.apiGroup } : {}), ...(attrs.resource ? { kind: attrs.resource } : {}) };
       throw new ApiError(403, 'Forbidden', decision.reason, details);
     }
+    return user;
+  }
+
+  /** `kubectl auth can-i`: the authorizer's answer for the caller, nothing stored. */
+  function selfSubjectAccessReview(user: UserInfo, raw: string): JsonObject {
+    const review = parseBody(raw);
+    const spec = isRecord(review.spec) ? review.spec : {};
+    const ra = isRecord(spec.resourceAttributes) ? spec.resourceAttributes : undefined;
+    const nra = isRecord(spec.nonResourceAttributes) ? spec.nonResourceAttributes : undefined;
+    const s = (v: unknown): string => (typeof v === 'string' ? v : '');
+    const attrs: RequestAttributes = ra
+      ? { verb: s(ra.verb), resourceRequest: true, path: '', apiGroup: s(ra.group), apiVersion: s(ra.version), resource: s(ra.resource), subresource: s(ra.subresource), namespace: s(ra.namespace), name: s(ra.name) }
+      : nonResourceAttributes(s(nra?.verb).toUpperCase(), s(nra?.path));
+    const decision = options.rbac ? authorize(user, attrs, rbacState()) : { allowed: true, reason: 'authorization disabled', rules: [] };
+    return { ...review, apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', metadata: { creationTimestamp: null }, status: { allowed: decision.allowed, ...(decision.allowed ? { reason: decision.reason } : {}) } };
   }
 
   // --- HTTP -------------------------------------------------------------------------------------------------------
@@ -1164,10 +1182,10 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     res.end(JSON.stringify(body));
   }
 
-  async function readBody(req: http.IncomingMessage): Promise<string> {
+  async function readBody(req: http.IncomingMessage): Promise<Buffer> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
+    return Buffer.concat(chunks);
   }
 
   /** Discovery, /version, OpenAPI and health: true when it answered. */
@@ -1201,9 +1219,10 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     const method = req.method ?? 'GET';
     const q = url.searchParams;
     const isWatch = method === 'GET' && (q.get('watch') === 'true' || q.get('watch') === '1');
-    const raw = await readBody(req);
+    const body = await readBody(req);
+    let raw = body.toString('utf8');
     const ref = parseResourcePath(url.pathname);
-    admit(req, record, attributesOf(method, url, ref));
+    const user = admit(req, record, attributesOf(method, url, ref));
     const fault = takeFault(method, url, isWatch);
     if (fault && (await applyFault(fault, url, isWatch, req, res, record))) return;
     if (!ref) {
@@ -1212,8 +1231,15 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     }
     const name = ref.name;
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
-    if (contentType === 'application/vnd.kubernetes.protobuf')
-      throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+    if (contentType === PROTOBUF) {
+      // Only POST of the few kinds kubectl's typed create commands send; decoded to the JSON form.
+      if (method !== 'POST') throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+      try {
+        raw = JSON.stringify(decodeProtobufObject(body));
+      } catch (err) {
+        throw new ApiError(415, 'UnsupportedMediaType', `the fake API server cannot decode this protobuf body (${(err as Error).message}); send application/json`);
+      }
+    }
     if (isWatch) return watch(ref, q, res, record);
     const table = wantsTable(req.headers.accept);
     if (name === undefined) {
@@ -1221,6 +1247,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
         const list = listResponse(ref, q);
         return sendJson(res, record, 200, table ? toTable(ref, list.items as StoredObject[], list.metadata as JsonObject, q) : list);
       }
+      if (method === 'POST' && ref.group === 'authorization.k8s.io' && ref.resource === 'selfsubjectaccessreviews') return sendJson(res, record, 201, selfSubjectAccessReview(user, raw));
       if (method === 'POST') return sendJson(res, record, 201, create(ref, parseBody(raw)));
     } else {
       const current = bucket(gvrKey(ref)).get(objectKey(ref.namespace, name));
