@@ -1,6 +1,17 @@
-// An in-memory fake Kubernetes API server for tests: JSON over plain HTTP/1.1 on 127.0.0.1, enough of the REST
-// semantics for @kubernetes/client-node 2.x informers (list, then watch from the list's resourceVersion, relist on
-// 410), CRUD, the status subresource, Events and coordination.k8s.io Leases.
+// An in-memory fake Kubernetes API server for tests: JSON over HTTP/1.1 (plain, or HTTPS with a CA made at start)
+// on 127.0.0.1, enough of the REST semantics for @kubernetes/client-node 2.x informers (list, then watch from the
+// list's resourceVersion, relist on 410), CRUD, the status subresource, Events and coordination.k8s.io Leases — and
+// enough of discovery, OpenAPI, content negotiation, authentication and RBAC that the real kubectl (1.32) works
+// against it as a user would, with every request's authorization decision recorded.
+//
+// Usage (see FakeApiServer below for every method):
+//   const s = await startFakeApiServer({ tls: true, rbac: true });
+//   const admin = s.kubeconfigFile();                  // $KUBECONFIG for kubectl as kubernetes-admin (system:masters)
+//   await kubectl(admin, ['apply', '-f', 'manifests/ingot.yaml']);   // test/helpers/kubectl.ts
+//   const ctl = s.kubeconfigFile({ token: s.serviceAccountToken('ingot-system', 'controller') });
+//   s.kubeconfig('ingot-system', token);                // the same for client-node's loadFromOptions
+//   s.denials(/^system:serviceaccount:ingot-system:/)   // 403s the components got
+//   s.permissionUsage([/^system:serviceaccount:ingot-system:/]).filter((p) => !p.used)   // granted, never exercised
 //
 // What it follows from the real API server:
 // - Paths: `/api/v1/...` (core) and `/apis/GROUP/VERSION/...`; `namespaces/NS/RESOURCE[/NAME[/status]]` for
@@ -27,14 +38,49 @@
 //   path's is a 400. PUT/PATCH on the main resource keeps the stored `status`; on `/status` they change only
 //   `status`. PATCH: merge patch (RFC 7386), JSON patch (RFC 6902; a failed `test` or a bad path is 422 as in
 //   the API server's patch handler, a body that is not an array is 400); the patched object's
-//   `metadata.resourceVersion` acts as a precondition (409 on mismatch). Other patch types are 415. DELETE
+//   `metadata.resourceVersion` acts as a precondition (409 on mismatch); strategic and apply patches below; other
+//   patch types are 415. DELETE
 //   honours DeleteOptions `preconditions` (uid, resourceVersion; 409 on mismatch), returns the object with its
 //   final resourceVersion and emits DELETED; deletion is immediate (no finalizers or grace period).
 // - Errors are `Status` objects with the HTTP code, reason and the real server's message wording.
+// - Discovery (fake-apiserver-discovery.ts): legacy `/api`, `/api/v1`, `/apis`, `/apis/G`, `/apis/G/V` for the
+//   resources in its table (core namespaces, services, endpoints, configmaps, secrets, events, nodes, pods,
+//   serviceaccounts; events.k8s.io, discovery.k8s.io endpointslices, coordination.k8s.io leases, rbac, apps,
+//   policy, networking, scheduling, apiextensions, SelfSubjectAccessReview) with verbs, scope, kind and short names
+//   (`svc`, `cm`, `no`, `ep`, ...); `/version` (v1.32.0-fake); `/healthz|livez|readyz`; an OpenAPI v3 index and per
+//   group-version documents whose PATCH operations advertise `fieldValidation`, so kubectl leaves validation to the
+//   server and `kubectl apply -f` needs no `--validate=false`. `/openapi/v2` is 404 (kubectl falls back to its
+//   compiled-in types for strategic-merge patch metadata).
+// - Tables: a request accepting `as=Table;g=meta.k8s.io` (kubectl get) gets a meta.k8s.io/v1 Table; Services have
+//   the real columns (TYPE, CLUSTER-IP, EXTERNAL-IP with `<pending>`, PORT(S)), so do ConfigMaps, Namespaces, Nodes,
+//   Leases and Events; other resources NAME and AGE. Rows carry PartialObjectMetadata unless includeObject=Object.
+// - Protobuf (fake-apiserver-protobuf.ts): the bodies kubectl's typed commands POST (`create configmap|secret|
+//   namespace|serviceaccount`, `auth can-i`) are decoded; any other protobuf body is a 415. Answers are JSON.
+// - Patches: merge (RFC 7386), JSON (RFC 6902), strategic merge with the merge keys of the list fields kubectl
+//   touches (containers/env/volumes/ports/... by name, port, containerPort, mountPath...) and the `$patch`,
+//   `$setElementOrder`, `$retainKeys`, `$deleteFromPrimitiveList` directives; `apply-patch+yaml` (server-side
+//   apply) creates a missing object or is merged like a strategic patch. `dryRun=All` runs every check and stores
+//   nothing.
+// - TLS (fake-apiserver-tls.ts, `tls: true`): an EC P-256 CA and a server certificate for IP 127.0.0.1 made by the
+//   openssl CLI once per process; `caPem`, and `certificate-authority-data` in kubeconfigs.
+// - Authentication: bearer tokens. `adminToken` is kubernetes-admin in system:masters (bypasses authorization);
+//   `serviceAccountToken(ns, name)` is `system:serviceaccount:NS:NAME` with the ServiceAccount groups;
+//   `userToken(name, groups)` any user. With `rbac: true` a missing or unknown token is 401; without, it is the
+//   admin (as before: plain-HTTP tests send any token).
+// - Authorization (fake-apiserver-rbac.ts, `rbac: true`): the RBAC authorizer over the Roles, ClusterRoles,
+//   RoleBindings and ClusterRoleBindings in the store (applied with kubectl, or seeded), re-read on every request;
+//   request attributes as kube-apiserver derives them (GET on a collection = list, `watch=1` = watch, PUT = update,
+//   DELETE on a collection = deletecollection, a list/watch with fieldSelector `metadata.name=X` is for name X);
+//   apiGroups, resources with subresources (`services/status`, `*/status`), resourceNames, verbs with `*`,
+//   nonResourceURLs; RoleBindings grant in their namespace only (also for a ClusterRole), ClusterRoleBindings
+//   everywhere; bootstrap discovery and SelfSubjectAccessReview for every authenticated user. A denial is 403
+//   Forbidden with the real message. `audit` records every request (user, groups, verb, group, version, resource,
+//   subresource, namespace, name, decision, reason, the rules that granted it, HTTP status); `denials()` and
+//   `permissionUsage()` read it.
 //
 // Deliberate simplifications:
-// - strategic-merge-patch+json is applied as a JSON merge patch: lists are replaced, not merged by key, and
-//   `$patch` directives are not understood. Server-side apply is 415.
+// - Strategic merge knows merge keys by field name only (a table, not the Go types' struct tags); lists it does not
+//   name are replaced. Server-side apply keeps no managedFields and detects no field-manager conflicts.
 // - `status` in a POST body is kept (the real server drops it for some resources, e.g. Services' strategy resets
 //   it); tests can create an object with a status in one request.
 // - Pages after the first read the current store (after the last key returned), not a snapshot at the first
@@ -43,8 +89,11 @@
 //   `sendInitialEvents` (watch-list streaming). A watch from a
 //   resourceVersion newer than the current one just waits for events (the real server may answer 504 later).
 // - fieldSelector accepts any dotted field path; the real server allows only a per-resource set.
-// - No admission, defaulting, validation, finalizers, deletionTimestamp, ownerReferences GC, dry-run, discovery,
-//   OpenAPI, protobuf, server-side apply, authentication or authorization (the bearer token is ignored).
+// - No admission, defaulting (no clusterIP or nodePort allocation), validation (`fieldValidation` is accepted and
+//   ignored), finalizers, deletionTimestamp, ownerReferences GC; objects may be created in a namespace that does
+//   not exist. RBAC: no aggregated ClusterRoles, no escalation/bind checks on RBAC writes, no impersonation;
+//   a ServiceAccount token is valid whether or not the ServiceAccount exists. Aggregated discovery (v2), OpenAPI v2
+//   and protobuf responses are not served (clients fall back to the legacy/JSON forms).
 // - Protocol timers (timeoutSeconds, the bookmark interval) run on real time, scaled by `msPerSecond` so tests
 //   can make `timeoutSeconds=1` last a few milliseconds; nothing else waits.
 import { randomBytes } from 'node:crypto';
@@ -56,7 +105,7 @@ import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { apiGroupList, apiResourceList, apiVersions, findResource, groupVersion, openApiV3Document, openApiV3Index, RESOURCES, VERSION_INFO } from './fake-apiserver-discovery.js';
+import { apiGroupList, apiResourceList, apiVersions, openApiV3Document, openApiV3Index, VERSION_INFO } from './fake-apiserver-discovery.js';
 import {
   authorize,
   fieldSelectorName,
@@ -855,6 +904,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   const faults: FaultRule[] = [];
   const pendingTimers = new Set<NodeJS.Timeout>();
   const watchListeners = new Set<() => void>();
+  let dryRun = false;
 
   const bucket = (gvr: string): Map<string, StoredObject> => {
     let b = store.get(gvr);
@@ -865,6 +915,8 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   // --- writes: every one goes through commit(), which bumps the RV and fans the event out -----------------------
 
   function commit(ref: ResourceRef, type: HistoryEvent['type'], object: StoredObject, previous?: StoredObject): StoredObject {
+    // `dryRun=All` (kubectl --dry-run=server): every check ran, nothing is stored, no RV is used.
+    if (dryRun) return structuredClone(object);
     const gvr = gvrKey(ref);
     object.metadata.resourceVersion = String(++rv);
     if (object.kind) kinds.set(gvr, object.kind);
@@ -1229,7 +1281,6 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       if (nonResource(method, url.pathname, res, record)) return;
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     }
-    const name = ref.name;
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
     if (contentType === PROTOBUF) {
       // Only POST of the few kinds kubectl's typed create commands send; decoded to the JSON form.
@@ -1241,6 +1292,17 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       }
     }
     if (isWatch) return watch(ref, q, res, record);
+    dryRun = method !== 'GET' && q.getAll('dryRun').includes('All');
+    try {
+      return writeOrRead(req, res, record, ref, q, raw, contentType, user, method);
+    } finally {
+      dryRun = false;
+    }
+  }
+
+  /** The resource handlers; synchronous, so the dry-run flag cannot leak into another request. */
+  function writeOrRead(req: http.IncomingMessage, res: http.ServerResponse, record: RequestRecord, ref: ResourceRef, q: URLSearchParams, raw: string, contentType: string, user: UserInfo, method: string): void {
+    const name = ref.name;
     const table = wantsTable(req.headers.accept);
     if (name === undefined) {
       if (method === 'GET') {

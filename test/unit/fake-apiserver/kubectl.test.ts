@@ -202,6 +202,15 @@ describe(`real kubectl (${KUBECTL}) over HTTPS with a generated CA and bearer to
     assert.equal(s.get('/api/v1/services', 'web', 'default')?.metadata.annotations?.['metallb.universe.tf/address-pool'], undefined);
   });
 
+  it('--dry-run=server checks but stores nothing', async () => {
+    const rv = s.resourceVersion;
+    assert.match(ok(await kubectl(admin, ['create', 'configmap', 'dry', '--from-literal=a=b', '-n', 'demo-system', '--dry-run=server'])), /configmap\/dry created \(server dry run\)/);
+    ok(await kubectl(admin, ['label', 'svc', 'web', 'dry=run', '--dry-run=server']));
+    assert.equal(s.get('/api/v1/configmaps', 'dry', 'demo-system'), undefined);
+    assert.equal(s.get('/api/v1/services', 'web', 'default')?.metadata.labels?.dry, undefined);
+    assert.equal(s.resourceVersion, rv);
+  });
+
   it('delete by name and by file, waiting for the object to go', async () => {
     assert.equal(ok(await kubectl(admin, ['delete', 'svc', 'ssa'])).trim(), 'service "ssa" deleted');
     assert.equal(s.get('/api/v1/services', 'ssa', 'default'), undefined);
