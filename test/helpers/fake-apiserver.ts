@@ -700,6 +700,8 @@ interface Watcher {
   bookmarks: boolean;
   res: http.ServerResponse;
   timers: NodeJS.Timeout[];
+  /** Set for `kubectl get -w`, which asks for Tables: turns each event's object into a one-row Table. */
+  render?: (object: KubeObject) => KubeObject;
 }
 
 /** What a watcher with these selectors sees of a store event (undefined: nothing). */
@@ -928,7 +930,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     while (history.length > historyLimit) compactedRv = history.shift()?.rv ?? compactedRv;
     for (const w of watchers) {
       const ev = eventFor(w, event);
-      if (ev) writeEvent(w.res, ev);
+      if (ev) writeEvent(w.res, ev, w);
     }
     return structuredClone(object);
   }
@@ -1046,8 +1048,9 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
 
   // --- watches ----------------------------------------------------------------------------------------------------
 
-  function writeEvent(res: http.ServerResponse, ev: WatchEvent): void {
-    if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify(ev)}\n`);
+  function writeEvent(res: http.ServerResponse, ev: WatchEvent, w?: Watcher): void {
+    const out = w?.render && ev.type !== 'BOOKMARK' && ev.type !== 'ERROR' ? { type: ev.type, object: w.render(ev.object) } : ev;
+    if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify(out)}\n`);
   }
 
   function bookmarkEvent(w: Watcher): WatchEvent {
@@ -1069,7 +1072,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     setStatus(record, 200);
   }
 
-  function watch(ref: ResourceRef, q: URLSearchParams, res: http.ServerResponse, record: RequestRecord): void {
+  function watch(ref: ResourceRef, q: URLSearchParams, res: http.ServerResponse, record: RequestRecord, table = false): void {
     const matches = selectorsOf(ref, q);
     const rvParam = q.get('resourceVersion') ?? '';
     const from = rvParam === '' || rvParam === '0' ? undefined : nonNegativeInt(rvParam, 'resourceVersion');
@@ -1077,13 +1080,14 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     const timeoutSeconds = nonNegativeInt(q.get('timeoutSeconds'), 'timeoutSeconds');
     const bookmarks = q.get('allowWatchBookmarks') === 'true';
     const w: Watcher = { gvr: gvrKey(ref), namespace: ref.namespace, matches, bookmarks, res, timers: [] };
+    if (table) w.render = (o) => toTable(ref, [o as StoredObject], { resourceVersion: o.metadata?.resourceVersion ?? '' }, q);
     startStream(res, record);
     if (from === undefined) {
-      for (const [, object] of select(ref, matches)) writeEvent(res, { type: 'ADDED', object });
+      for (const [, object] of select(ref, matches)) writeEvent(res, { type: 'ADDED', object }, w);
     } else {
       for (const e of history) {
         const ev = e.rv > from ? eventFor(w, e) : undefined;
-        if (ev) writeEvent(res, ev);
+        if (ev) writeEvent(res, ev, w);
       }
     }
     // A client that hung up while its request was read would never fire 'close' again: do not register it.
@@ -1291,7 +1295,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
         throw new ApiError(415, 'UnsupportedMediaType', `the fake API server cannot decode this protobuf body (${(err as Error).message}); send application/json`);
       }
     }
-    if (isWatch) return watch(ref, q, res, record);
+    if (isWatch) return watch(ref, q, res, record, wantsTable(req.headers.accept));
     dryRun = method !== 'GET' && q.getAll('dryRun').includes('All');
     try {
       return writeOrRead(req, res, record, ref, q, raw, contentType, user, method);

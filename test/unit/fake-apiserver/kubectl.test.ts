@@ -180,10 +180,21 @@ describe(`real kubectl (${KUBECTL}) over HTTPS with a generated CA and bearer to
     ok(await kubectl(admin, ['patch', 'svc', 'web', '--subresource=status', '--type=merge', '-p', '{"status":{"loadBalancer":{"ingress":[{"ip":"192.0.2.10"}]}}}']));
     assert.match(ok(await kubectl(admin, ['get', 'svc', '-A'])), /\ndefault\s+web\s+LoadBalancer\s+\S+\s+192\.0\.2\.10\s+80\/TCP/);
     assert.match(ok(await kubectl(admin, ['get', 'svc', 'web', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}'])), /^192\.0\.2\.10$/);
-    for (const kind of ['no', 'ep', 'endpointslices', 'leases', 'events', 'events.events.k8s.io', 'pods', 'roles', 'rolebindings', 'clusterroles', 'ds', 'deploy']) {
-      const r = await kubectl(admin, ['get', kind, '-A']);
-      assert.equal(r.code, 0, `get ${kind}: ${r.stderr}`);
-    }
+    const kinds = ['no', 'ep', 'endpointslices', 'leases', 'events', 'events.events.k8s.io', 'pods', 'roles', 'rolebindings', 'clusterroles', 'ds', 'deploy'];
+    const results = await Promise.all(kinds.map((kind) => kubectl(admin, ['get', kind, '-A'])));
+    results.forEach((r, i) => assert.equal(r.code, 0, `get ${kinds[i]}: ${r.stderr}`));
+  });
+
+  it('get -w prints each change as a table row', async () => {
+    s.set('/api/v1/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'watched', namespace: 'default' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } });
+    const watching = kubectl(admin, ['get', 'svc', 'watched', '-w', '--request-timeout=2s']);
+    await s.waitForWatches(1, '/api/v1/namespaces/default/services', 5000);
+    s.set('/api/v1/services', { ...s.get('/api/v1/services', 'watched', 'default'), status: { loadBalancer: { ingress: [{ ip: '192.0.2.99' }] } } });
+    const out = ok(await watching).trim().split('\n');
+    assert.match(out[0] ?? '', /^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP/);
+    assert.match(out[1] ?? '', /^watched\s+LoadBalancer\s+\S+\s+<pending>/);
+    assert.match(out[2] ?? '', /^watched\s+LoadBalancer\s+\S+\s+192\.0\.2\.99/);
+    s.remove('/api/v1/services', 'watched', 'default');
   });
 
   it('patch (merge, json, strategic), annotate, label', async () => {
