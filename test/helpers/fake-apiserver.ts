@@ -123,6 +123,7 @@ import {
   type UserInfo,
 } from './fake-apiserver-rbac.js';
 import { decodeProtobufObject } from './fake-apiserver-protobuf.js';
+import { ServiceAllocator, ServiceError } from './fake-apiserver-services.js';
 import { testPki } from './fake-apiserver-tls.js';
 
 const PROTOBUF = 'application/vnd.kubernetes.protobuf';
@@ -219,6 +220,10 @@ export interface FakeApiServerOptions {
   /** Require a known bearer token (401 otherwise) and authorize every request with RBAC from the stored Roles,
    *  ClusterRoles and bindings (403 when nothing grants it). Off: every request is allowed, as before. */
   rbac?: boolean;
+  /** Default and allocate Services as the real registry does (fake-apiserver-services.ts): clusterIP(s),
+   *  ipFamilies, ipFamilyPolicy, nodePorts from 30000-32767 (exhaustion is a 500), protocol, targetPort, traffic
+   *  policies. Off (default): Services are stored as sent. */
+  serviceDefaults?: boolean;
 }
 
 /** One request as the authorizer saw it (every request, in arrival order; RBAC mode or not). */
@@ -907,6 +912,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   const pendingTimers = new Set<NodeJS.Timeout>();
   const watchListeners = new Set<() => void>();
   let dryRun = false;
+  const services = options.serviceDefaults ? new ServiceAllocator() : undefined;
 
   const bucket = (gvr: string): Map<string, StoredObject> => {
     let b = store.get(gvr);
@@ -955,7 +961,22 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
         creationTimestamp: now().toISOString().replace(/\.\d+Z$/, 'Z'),
       },
     }) as StoredObject;
+    if (services && isService(ref) && !dryRun) {
+      if (!isRecord(object.spec)) object.spec = {};
+      serviceCall(() => services.create(name, object.spec as JsonObject));
+    }
     return commit(ref, 'ADDED', object);
+  }
+
+  const isService = (ref: ResourceRef): boolean => ref.group === '' && ref.resource === 'services' && ref.subresource === undefined;
+
+  function serviceCall(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof ServiceError) throw new ApiError(err.code, err.code === 422 ? 'Invalid' : 'InternalError', err.message);
+      throw err;
+    }
   }
 
   /** The real server refuses a body whose namespace contradicts the path rather than moving the object. */
@@ -990,6 +1011,11 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     }
     if (ref.subresource !== undefined) throw notFound(ref, `${name}/${ref.subresource}`);
     const { status: _ignored, ...rest } = next;
+    if (services && isService(ref) && !dryRun) {
+      const spec = isRecord(rest.spec) ? structuredClone(rest.spec) : {};
+      serviceCall(() => services.update(name, isRecord(current.spec) ? current.spec : {}, spec));
+      rest.spec = spec;
+    }
     return replace(ref, current, current.status === undefined ? rest : { ...rest, status: current.status });
   }
 
@@ -999,6 +1025,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     if (!current) throw notFound(ref, name);
     const { uid, resourceVersion } = preconditions ?? {};
     if ((uid !== undefined && uid !== current.metadata.uid) || (resourceVersion !== undefined && resourceVersion !== current.metadata.resourceVersion)) throw conflict(ref, name);
+    if (services && isService(ref) && !dryRun) services.release(current.spec);
     return commit(ref, 'DELETED', structuredClone(current));
   }
 
