@@ -5,7 +5,7 @@
 // against it as a user would, with every request's authorization decision recorded.
 //
 // Usage (see FakeApiServer below for every method):
-//   const s = await startFakeApiServer({ tls: true, rbac: true });
+//   const s = await startFakeApiServer({ tls: true, rbac: true, serviceDefaults: true });
 //   const admin = s.kubeconfigFile();                  // $KUBECONFIG for kubectl as kubernetes-admin (system:masters)
 //   await kubectl(admin, ['apply', '-f', 'manifests/ingot.yaml']);   // test/helpers/kubectl.ts
 //   const ctl = s.kubeconfigFile({ token: s.serviceAccountToken('ingot-system', 'controller') });
@@ -61,6 +61,9 @@
 //   `$setElementOrder`, `$retainKeys`, `$deleteFromPrimitiveList` directives; `apply-patch+yaml` (server-side
 //   apply) creates a missing object or is merged like a strategic patch. `dryRun=All` runs every check and stores
 //   nothing.
+// - Services (fake-apiserver-services.ts, `serviceDefaults: true`): the registry's defaults and allocations —
+//   clusterIP(s)/ipFamilies by ipFamilyPolicy, nodePorts from 30000-32767 (500 "range is full" when exhausted,
+//   unless allocateLoadBalancerNodePorts is false), kept across updates, freed on delete.
 // - TLS (fake-apiserver-tls.ts, `tls: true`): an EC P-256 CA and a server certificate for IP 127.0.0.1 made by the
 //   openssl CLI once per process; `caPem`, and `certificate-authority-data` in kubeconfigs.
 // - Authentication: bearer tokens. `adminToken` is kubernetes-admin in system:masters (bypasses authorization);
@@ -89,7 +92,7 @@
 //   `sendInitialEvents` (watch-list streaming). A watch from a
 //   resourceVersion newer than the current one just waits for events (the real server may answer 504 later).
 // - fieldSelector accepts any dotted field path; the real server allows only a per-resource set.
-// - No admission, defaulting (no clusterIP or nodePort allocation), validation (`fieldValidation` is accepted and
+// - No admission, defaulting (except Services with `serviceDefaults`), validation (`fieldValidation` is accepted and
 //   ignored), finalizers, deletionTimestamp, ownerReferences GC; objects may be created in a namespace that does
 //   not exist. RBAC: no aggregated ClusterRoles, no escalation/bind checks on RBAC writes, no impersonation;
 //   a ServiceAccount token is valid whether or not the ServiceAccount exists. Aggregated discovery (v2), OpenAPI v2

@@ -95,7 +95,7 @@ describe(`real kubectl (${KUBECTL}) over HTTPS with a generated CA and bearer to
   let admin: string;
 
   before(async () => {
-    s = await server({ tls: true, rbac: true });
+    s = await server({ tls: true, rbac: true, serviceDefaults: true });
     admin = s.kubeconfigFile();
   });
 
@@ -176,9 +176,9 @@ describe(`real kubectl (${KUBECTL}) over HTTPS with a generated CA and bearer to
 
     const pending = ok(await kubectl(admin, ['get', 'svc', 'web']));
     assert.match(pending, /^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE\n/);
-    assert.match(pending, /\nweb\s+LoadBalancer\s+\S+\s+<pending>\s+80\/TCP\s+\d+s\n/);
+    assert.match(pending, /\nweb\s+LoadBalancer\s+10\.96\.\d+\.\d+\s+<pending>\s+80:3\d{4}\/TCP\s+\d+s\n/);
     ok(await kubectl(admin, ['patch', 'svc', 'web', '--subresource=status', '--type=merge', '-p', '{"status":{"loadBalancer":{"ingress":[{"ip":"192.0.2.10"}]}}}']));
-    assert.match(ok(await kubectl(admin, ['get', 'svc', '-A'])), /\ndefault\s+web\s+LoadBalancer\s+\S+\s+192\.0\.2\.10\s+80\/TCP/);
+    assert.match(ok(await kubectl(admin, ['get', 'svc', '-A'])), /\ndefault\s+web\s+LoadBalancer\s+\S+\s+192\.0\.2\.10\s+80:\d+\/TCP/);
     assert.match(ok(await kubectl(admin, ['get', 'svc', 'web', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}'])), /^192\.0\.2\.10$/);
     const kinds = ['no', 'ep', 'endpointslices', 'leases', 'events', 'events.events.k8s.io', 'pods', 'roles', 'rolebindings', 'clusterroles', 'ds', 'deploy'];
     const results = await Promise.all(kinds.map((kind) => kubectl(admin, ['get', kind, '-A'])));
@@ -208,7 +208,9 @@ describe(`real kubectl (${KUBECTL}) over HTTPS with a generated CA and bearer to
     assert.deepEqual(web.metadata?.labels, { app: 'web', tier: 'edge' });
     assert.equal(web.spec.loadBalancerIP, '192.0.2.10');
     assert.equal(web.spec.externalTrafficPolicy, 'Local');
-    assert.deepEqual(web.spec.ports, [{ name: 'http', port: 80, targetPort: 8080 }, { name: 'https', port: 443 }]);
+    const ports = web.spec.ports as Array<Record<string, unknown>>;
+    assert.deepEqual(ports.map((p) => `${String(p.name)} ${String(p.port)}->${String(p.targetPort)}`), ['http 80->8080', 'https 443->443']);
+    assert.ok(ports.every((p) => typeof p.nodePort === 'number'), 'the new port got a node port');
     ok(await kubectl(admin, ['annotate', 'svc', 'web', 'metallb.universe.tf/address-pool-']));
     assert.equal(s.get('/api/v1/services', 'web', 'default')?.metadata.annotations?.['metallb.universe.tf/address-pool'], undefined);
   });
