@@ -791,7 +791,12 @@ const at = (o: unknown, ...path: string[]): unknown => path.reduce<unknown>((cur
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 function age(o: StoredObject): string {
-  const s = Math.max(0, Math.floor((Date.now() - Date.parse(o.metadata.creationTimestamp)) / 1000));
+  return since(o.metadata.creationTimestamp);
+}
+
+function since(timestamp: string): string {
+  const s = Math.max(0, Math.floor((Date.now() - Date.parse(timestamp)) / 1000));
+  if (Number.isNaN(s)) return '<unknown>';
   if (s < 120) return `${s}s`;
   if (s < 7200) return `${Math.floor(s / 60)}m`;
   if (s < 172800) return `${Math.floor(s / 3600)}h`;
@@ -844,11 +849,12 @@ function columnsFor(ref: ResourceRef): Column[] {
       return [name, { name: 'Holder', type: 'string', cell: (o) => str(at(o, 'spec', 'holderIdentity')) }, ageCol];
     case '/events':
       return [
+        { name: 'Last Seen', type: 'string', cell: (o) => since(str(o.lastTimestamp) || str(o.eventTime) || o.metadata.creationTimestamp) },
         { name: 'Type', type: 'string', cell: (o) => str(o.type) },
         { name: 'Reason', type: 'string', cell: (o) => str(o.reason) },
         { name: 'Object', type: 'string', cell: (o) => `${str(at(o, 'involvedObject', 'kind')).toLowerCase()}/${str(at(o, 'involvedObject', 'name'))}` },
         { name: 'Message', type: 'string', cell: (o) => str(o.message) },
-        name,
+        { ...name, priority: 1 },
       ];
     default:
       return [name, ageCol];

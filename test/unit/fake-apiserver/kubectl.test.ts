@@ -197,6 +197,24 @@ describe(`real kubectl (${KUBECTL}) over HTTPS with a generated CA and bearer to
     s.remove('/api/v1/services', 'watched', 'default');
   });
 
+  it('describe and get events show the events of a Service', async () => {
+    const web = s.get('/api/v1/services', 'web', 'default');
+    s.seed('/api/v1/namespaces/default/events', {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { generateName: 'web.' },
+      involvedObject: { apiVersion: 'v1', kind: 'Service', name: 'web', namespace: 'default', uid: web?.metadata.uid },
+      reason: 'AllocationFailed',
+      message: 'Failed to allocate IP for "default/web": no available IPs',
+      type: 'Warning',
+      source: { component: 'metallb-controller' },
+      count: 1,
+      lastTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    });
+    assert.match(ok(await kubectl(admin, ['describe', 'svc', 'web'])), /Events:\n.*\n.*\n\s+Warning\s+AllocationFailed\s+\S+\s+metallb-controller\s+Failed to allocate IP for "default\/web": no available IPs/);
+    assert.match(ok(await kubectl(admin, ['get', 'events'])), /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n\S+\s+Warning\s+AllocationFailed\s+service\/web\s+Failed to allocate/);
+  });
+
   it('patch (merge, json, strategic), annotate, label', async () => {
     ok(await kubectl(admin, ['annotate', 'svc', 'web', 'metallb.universe.tf/address-pool=p1']));
     ok(await kubectl(admin, ['label', 'svc', 'web', 'tier=edge']));
