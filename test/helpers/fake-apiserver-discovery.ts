@@ -36,9 +36,9 @@ const r = (group: string, version: string, resource: string, kind: string, names
   ...extra,
 });
 
-/** The resources the fake advertises. Others still work over REST (the store is generic), but kubectl and the
- *  authorizer's scope check only know these. */
-export const RESOURCES: readonly ResourceInfo[] = [
+/** The resources the fake advertises. Others still work over REST (the store is generic), but kubectl only knows
+ *  these. */
+const RESOURCES: readonly ResourceInfo[] = [
   r('', 'v1', 'namespaces', 'Namespace', false, { shortNames: ['ns'], subresources: ['status'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }),
   r('', 'v1', 'services', 'Service', true, { shortNames: ['svc'], subresources: ['status'], verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] }),
   r('', 'v1', 'endpoints', 'Endpoints', true, { shortNames: ['ep'], singular: 'endpoints' }),
@@ -66,11 +66,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('authorization.k8s.io', 'v1', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', false, { verbs: ['create'] }),
 ];
 
-export const groupVersion = (group: string, version: string): string => (group ? `${group}/${version}` : version);
-
-export function findResource(group: string, version: string, resource: string): ResourceInfo | undefined {
-  return RESOURCES.find((x) => x.group === group && x.version === version && x.resource === resource);
-}
+const groupVersion = (group: string, version: string): string => (group ? `${group}/${version}` : version);
 
 /** group/version pairs in table order, core first. */
 function groupVersions(): Array<{ group: string; version: string }> {

@@ -126,7 +126,7 @@ function resourceMatches(rule: PolicyRule, attrs: RequestAttributes): boolean {
 }
 
 /** Whether one policy rule allows the request (RBAC's RuleAllows). */
-export function ruleAllows(rule: PolicyRule, attrs: RequestAttributes): boolean {
+function ruleAllows(rule: PolicyRule, attrs: RequestAttributes): boolean {
   if (!has(strings(rule.verbs), attrs.verb)) return false;
   if (!attrs.resourceRequest) {
     return strings(rule.nonResourceURLs).some((u) => u === '*' || u === attrs.path || (u.endsWith('*') && attrs.path.startsWith(u.slice(0, -1))));
@@ -202,7 +202,7 @@ export function authorize(user: UserInfo, attrs: RequestAttributes, state: RbacS
 }
 
 /** The message kube-apiserver's 403 carries (its forbiddenMessage wrapped by NewForbidden). */
-export function forbiddenMessage(user: UserInfo, attrs: RequestAttributes): string {
+function forbiddenMessage(user: UserInfo, attrs: RequestAttributes): string {
   if (!attrs.resourceRequest) return `forbidden: User "${user.name}" cannot ${attrs.verb} path "${attrs.path}"`;
   const res = attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource;
   const qualified = attrs.apiGroup ? `${attrs.resource}.${attrs.apiGroup}` : attrs.resource;

@@ -111,6 +111,23 @@ describe(`real kubectl (${KUBECTL}) over HTTPS with a generated CA and bearer to
     assert.match(refused.stderr, /certificate signed by unknown authority/);
   });
 
+  it('discovers the advertised resources with scope, kind and short names', async () => {
+    const out = ok(await kubectl(admin, ['api-resources']));
+    for (const row of [
+      /\nservices\s+svc\s+v1\s+true\s+Service\n/,
+      /\nnodes\s+no\s+v1\s+false\s+Node\n/,
+      /\nconfigmaps\s+cm\s+v1\s+true\s+ConfigMap\n/,
+      /\nendpoints\s+ep\s+v1\s+true\s+Endpoints\n/,
+      /\nendpointslices\s+discovery\.k8s\.io\/v1\s+true\s+EndpointSlice\n/,
+      /\nleases\s+coordination\.k8s\.io\/v1\s+true\s+Lease\n/,
+      /\nevents\s+ev\s+events\.k8s\.io\/v1\s+true\s+Event\n/,
+      /\nclusterrolebindings\s+rbac\.authorization\.k8s\.io\/v1\s+false\s+ClusterRoleBinding\n/,
+      /\ndaemonsets\s+ds\s+apps\/v1\s+true\s+DaemonSet\n/,
+    ])
+      assert.match(out, row);
+    assert.match(ok(await kubectl(admin, ['api-versions'])), /^coordination\.k8s\.io\/v1$/m);
+  });
+
   it('answers 401 to an unknown token and 403 (Forbidden) to a known one without a grant', async () => {
     const bad = await kubectl(s.kubeconfigFile({ token: 'nope' }), ['get', 'svc']);
     assert.notEqual(bad.code, 0);
