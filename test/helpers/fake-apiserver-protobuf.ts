@@ -117,12 +117,8 @@ export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
   switch (kind) {
     case 'ConfigMap':
       return { ...base, ...opt('data', stringMap(raw, 2)), ...opt('binaryData', stringMap(raw, 3, true)), ...opt('immutable', bool(raw, 4)) };
-    case 'Secret': {
-      // As the API server does: stringData is write-only, merged into data.
-      const data = { ...stringMap(raw, 2, true) };
-      for (const [k, v] of Object.entries(stringMap(raw, 4) ?? {})) data[k] = Buffer.from(v).toString('base64');
-      return { ...base, ...opt('data', Object.keys(data).length ? data : undefined), ...opt('type', str(raw, 3)), ...opt('immutable', bool(raw, 5)) };
-    }
+    case 'Secret':
+      return { ...base, ...opt('data', stringMap(raw, 2, true)), ...opt('type', str(raw, 3)), ...opt('stringData', stringMap(raw, 4)), ...opt('immutable', bool(raw, 5)) };
     case 'Namespace':
       return base;
     case 'ServiceAccount':

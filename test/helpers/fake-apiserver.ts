@@ -43,6 +43,7 @@
 //   honours DeleteOptions `preconditions` (uid, resourceVersion; 409 on mismatch), returns the object with its
 //   final resourceVersion and emits DELETED; deletion is immediate (no finalizers or grace period).
 // - Errors are `Status` objects with the HTTP code, reason and the real server's message wording.
+// - Secrets' write-only `stringData` is folded into `data` (base64) on create and update.
 // - Discovery (fake-apiserver-discovery.ts): legacy `/api`, `/api/v1`, `/apis`, `/apis/G`, `/apis/G/V` for the
 //   resources in its table (core namespaces, services, endpoints, configmaps, secrets, events, nodes, pods,
 //   serviceaccounts; events.k8s.io, discovery.k8s.io endpointslices, coordination.k8s.io leases, rbac, apps,
@@ -94,7 +95,7 @@
 // - fieldSelector accepts any dotted field path; the real server allows only a per-resource set.
 // - No admission, defaulting (except Services with `serviceDefaults`), validation (`fieldValidation` is accepted and
 //   ignored), finalizers, deletionTimestamp, ownerReferences GC; objects may be created in a namespace that does
-//   not exist. RBAC: no aggregated ClusterRoles, no escalation/bind checks on RBAC writes, no impersonation;
+//   not exist, and deleting a Namespace leaves its objects. RBAC: no aggregated ClusterRoles, no escalation/bind checks on RBAC writes, no impersonation;
 //   a ServiceAccount token is valid whether or not the ServiceAccount exists. Aggregated discovery (v2), OpenAPI v2
 //   and protobuf responses are not served (clients fall back to the legacy/JSON forms).
 // - Protocol timers (timeoutSeconds, the bookmark interval) run on real time, scaled by `msPerSecond` so tests
@@ -970,11 +971,21 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
         creationTimestamp: now().toISOString().replace(/\.\d+Z$/, 'Z'),
       },
     }) as StoredObject;
+    foldStringData(ref, object);
     if (services && isService(ref) && !dryRun) {
       if (!isRecord(object.spec)) object.spec = {};
       serviceCall(() => services.create(name, object.spec as JsonObject));
     }
     return commit(ref, 'ADDED', object);
+  }
+
+  /** Secrets' `stringData` is write-only: the API server folds it into `data` (base64), replacing equal keys. */
+  function foldStringData(ref: ResourceRef, object: KubeObject): void {
+    if (ref.group !== '' || ref.resource !== 'secrets' || !isRecord(object.stringData)) return;
+    const data = isRecord(object.data) ? { ...object.data } : {};
+    for (const [k, v] of Object.entries(object.stringData)) data[k] = Buffer.from(String(v)).toString('base64');
+    object.data = data;
+    delete object.stringData;
   }
 
   const isService = (ref: ResourceRef): boolean => ref.group === '' && ref.resource === 'services' && ref.subresource === undefined;
@@ -1020,6 +1031,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     }
     if (ref.subresource !== undefined) throw notFound(ref, `${name}/${ref.subresource}`);
     const { status: _ignored, ...rest } = next;
+    foldStringData(ref, rest);
     if (services && isService(ref) && !dryRun) {
       const spec = isRecord(rest.spec) ? structuredClone(rest.spec) : {};
       serviceCall(() => services.update(name, isRecord(current.spec) ? current.spec : {}, spec));

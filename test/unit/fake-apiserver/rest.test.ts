@@ -117,6 +117,18 @@ describe('create, get, list, delete', () => {
     // Same resource name in another group is another resource.
     assert.deepEqual((await call<ListBody>(s.url, 'GET', '/apis/example.com/v1/services')).body.items, []);
   });
+
+  it("folds a Secret's write-only stringData into data on create and update", async () => {
+    const s = await server();
+    const SECRETS = '/api/v1/namespaces/default/secrets';
+    const b64 = (v: string): string => Buffer.from(v).toString('base64');
+    const created = await call(s.url, 'POST', SECRETS, { kind: 'Secret', metadata: { name: 'k' }, data: { a: b64('1'), b: b64('2') }, stringData: { b: 'two' } });
+    assert.deepEqual(created.body.data, { a: b64('1'), b: b64('two') });
+    assert.equal(created.body.stringData, undefined);
+    const patched = await call(s.url, 'PATCH', `${SECRETS}/k`, { stringData: { c: '3' } }, 'application/merge-patch+json');
+    assert.deepEqual(patched.body.data, { a: b64('1'), b: b64('two'), c: b64('3') });
+    assert.equal(patched.body.stringData, undefined);
+  });
 });
 
 describe('resourceVersion and generation', () => {
