@@ -18,6 +18,9 @@
 export interface UserInfo {
   name: string;
   groups: string[];
+  /** The pod a bound ServiceAccount token was issued to (the token's `authentication.kubernetes.io/pod-name`
+   *  extra); it tells replicas that share a ServiceAccount apart. Not used for authorization. */
+  pod?: string;
 }
 
 export interface RequestAttributes {

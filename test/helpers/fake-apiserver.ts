@@ -68,7 +68,8 @@
 // - TLS (fake-apiserver-tls.ts, `tls: true`): an EC P-256 CA and a server certificate for IP 127.0.0.1 made by the
 //   openssl CLI once per process; `caPem`, and `certificate-authority-data` in kubeconfigs.
 // - Authentication: bearer tokens. `adminToken` is kubernetes-admin in system:masters (bypasses authorization);
-//   `serviceAccountToken(ns, name)` is `system:serviceaccount:NS:NAME` with the ServiceAccount groups;
+//   `serviceAccountToken(ns, name[, pod])` is `system:serviceaccount:NS:NAME` with the ServiceAccount groups (a
+//   distinct token per pod, recorded in the audit log, tells replicas apart);
 //   `userToken(name, groups)` any user. With `rbac: true` a missing or unknown token is 401; without, it is the
 //   admin (as before: plain-HTTP tests send any token).
 // - Authorization (fake-apiserver-rbac.ts, `rbac: true`): the RBAC authorizer over the Roles, ClusterRoles,
@@ -78,8 +79,9 @@
 //   apiGroups, resources with subresources (`services/status`, `*/status`), resourceNames, verbs with `*`,
 //   nonResourceURLs; RoleBindings grant in their namespace only (also for a ClusterRole), ClusterRoleBindings
 //   everywhere; bootstrap discovery and SelfSubjectAccessReview for every authenticated user. A denial is 403
-//   Forbidden with the real message. `audit` records every request (user, groups, verb, group, version, resource,
-//   subresource, namespace, name, decision, reason, the rules that granted it, HTTP status); `denials()` and
+//   Forbidden with the real message. `audit` records every request (user, groups, pod, verb, group, version,
+//   resource, subresource, namespace, name, decision, reason, the rules that granted it, HTTP status, arrival
+//   time); `denials()` and
 //   `permissionUsage()` read it.
 //
 // Deliberate simplifications:
@@ -243,6 +245,10 @@ export interface AuditRecord extends RequestAttributes {
   rules: RuleUse[];
   /** HTTP status sent; 0 while none has been. */
   status: number;
+  /** The pod of a token from `serviceAccountToken(ns, name, pod)`. */
+  pod?: string;
+  /** Wall-clock arrival time (Date.now(), not the injected `now`), for request-rate checks. */
+  at: number;
 }
 
 /** A permission granted by a stored role, and whether any allowed request exercised it. */
@@ -304,8 +310,10 @@ export interface FakeApiServer {
   /** The admin's bearer token: user `kubernetes-admin` in group `system:masters` (bypasses RBAC). */
   readonly adminToken: string;
   /** A bearer token for ServiceAccount NS/NAME: user `system:serviceaccount:NS:NAME`, groups
-   *  `system:serviceaccounts`, `system:serviceaccounts:NS`, `system:authenticated`. Same token on every call. */
-  serviceAccountToken(namespace: string, name: string): string;
+   *  `system:serviceaccounts`, `system:serviceaccounts:NS`, `system:authenticated`. Same token on every call with
+   *  the same arguments; with `pod`, a distinct token whose requests the audit log marks with that pod (replicas
+   *  of one Deployment share a ServiceAccount but not a token). */
+  serviceAccountToken(namespace: string, name: string, pod?: string): string;
   /** A bearer token for an arbitrary user (for User and Group subjects). */
   userToken(name: string, groups?: string[]): string;
   /** What the authorizer saw for every request, in arrival order. */
@@ -1214,7 +1222,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   const auditOf = new WeakMap<RequestRecord, AuditRecord>();
 
   function tokenFor(user: UserInfo): string {
-    for (const [t, u] of tokens) if (u.name === user.name && isDeepStrictEqual(u.groups, user.groups)) return t;
+    for (const [t, u] of tokens) if (u.name === user.name && u.pod === user.pod && isDeepStrictEqual(u.groups, user.groups)) return t;
     const t = `${user.name.replace(/[^a-z0-9]+/gi, '-')}-${randomBytes(12).toString('hex')}`;
     tokens.set(t, user);
     return t;
@@ -1243,7 +1251,18 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   function admit(req: http.IncomingMessage, record: RequestRecord, attrs: RequestAttributes): UserInfo {
     const user = authenticate(req) ?? (options.rbac ? ANONYMOUS : ADMIN);
     const decision: Decision = options.rbac ? authorize(user, attrs, rbacState()) : { allowed: true, reason: 'authorization disabled', rules: [] };
-    const entry: AuditRecord = { ...attrs, method: record.method, user: user.name, groups: user.groups, allowed: decision.allowed, reason: decision.reason, rules: decision.rules, status: 0 };
+    const entry: AuditRecord = {
+      ...attrs,
+      method: record.method,
+      user: user.name,
+      groups: user.groups,
+      ...(user.pod !== undefined ? { pod: user.pod } : {}),
+      allowed: decision.allowed,
+      reason: decision.reason,
+      rules: decision.rules,
+      status: 0,
+      at: Date.now(),
+    };
     audit.push(entry);
     auditOf.set(record, entry);
     if (user === ANONYMOUS) {
@@ -1535,8 +1554,9 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     },
     caPem: pki?.caPem,
     adminToken,
-    serviceAccountToken(namespace, name) {
-      return tokenFor({ name: `system:serviceaccount:${namespace}:${name}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'] });
+    serviceAccountToken(namespace, name, pod) {
+      const groups = ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'];
+      return tokenFor({ name: `system:serviceaccount:${namespace}:${name}`, groups, ...(pod !== undefined ? { pod } : {}) });
     },
     userToken(name, groups = []) {
       return tokenFor({ name, groups: [...groups, 'system:authenticated'] });

@@ -203,8 +203,10 @@ describe('RBAC in the server', () => {
     await call('DELETE', '/api/v1/namespaces/default/services/a');
     await call('GET', '/apis');
     const [patch, del, disc] = s.audit.slice(before);
+    assert.ok(patch && Math.abs(patch.at - Date.now()) < 60_000, 'arrival time');
+    const { at: _at, ...rest } = patch;
     assert.deepEqual(
-      { ...patch, rules: patch?.rules.map((r) => `${r.role.kind}/${r.role.name}#${r.rule}`) },
+      { ...rest, rules: patch.rules.map((r) => `${r.role.kind}/${r.role.name}#${r.rule}`) },
       {
         method: 'PATCH',
         path: '/api/v1/namespaces/default/services/a/status',
@@ -230,6 +232,21 @@ describe('RBAC in the server', () => {
     assert.equal(disc?.allowed, true);
     assert.deepEqual(s.denials(/^system:serviceaccount:ingot-system:/).map((d) => `${d.verb} ${d.resource}`), ['delete services']);
     assert.deepEqual(s.denials('someone-else'), []);
+  });
+
+  it('tells replicas sharing a ServiceAccount apart by their pod tokens', async () => {
+    const { s, call } = await withRbac();
+    const a = s.serviceAccountToken('ingot-system', 'controller', 'controller-a');
+    const b = s.serviceAccountToken('ingot-system', 'controller', 'controller-b');
+    assert.notEqual(a, b);
+    assert.notEqual(a, s.serviceAccountToken('ingot-system', 'controller'));
+    assert.equal(a, s.serviceAccountToken('ingot-system', 'controller', 'controller-a'));
+    await call('GET', '/api/v1/services', undefined, undefined, a);
+    await call('GET', '/api/v1/services', undefined, undefined, b);
+    assert.deepEqual(s.audit.slice(-2).map((r) => [r.user, r.pod, r.allowed]), [
+      ['system:serviceaccount:ingot-system:controller', 'controller-a', true],
+      ['system:serviceaccount:ingot-system:controller', 'controller-b', true],
+    ]);
   });
 
   it('permissionUsage() lists each granted permission and whether an allowed request exercised it', async () => {
