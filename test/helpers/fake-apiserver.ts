@@ -81,8 +81,7 @@
 //   everywhere; bootstrap discovery and SelfSubjectAccessReview for every authenticated user. A denial is 403
 //   Forbidden with the real message. `audit` records every request (user, groups, pod, verb, group, version,
 //   resource, subresource, namespace, name, decision, reason, the rules that granted it, HTTP status, arrival
-//   time); `denials()` and
-//   `permissionUsage()` read it.
+//   time); `denials()` and `permissionUsage()` read it.
 //
 // Deliberate simplifications:
 // - Strategic merge knows merge keys by field name only (a table, not the Go types' struct tags); lists it does not
