@@ -1,5 +1,5 @@
 // The fake API server's resource table and the documents that make a real kubectl work against it: legacy
-// discovery (`/api`, `/api/v1`, `/apis`, `/apis/G/V`), `/version`, and a minimal OpenAPI v3.
+// discovery (`/api`, `/api/v1`, `/apis`, `/apis/G/V`), `/version`, a minimal OpenAPI v3 and an empty OpenAPI v2.
 //
 // kubectl 1.32 first asks `/api` and `/apis` for aggregated discovery (apidiscovery.k8s.io/v2); a plain
 // `APIVersions`/`APIGroupList` answer makes it fall back to the legacy per-group-version documents, which are all
@@ -155,4 +155,23 @@ export function openApiV3Document(path: string): object | undefined {
     paths[`${prefix}/${x.namespaced ? 'namespaces/{namespace}/' : ''}${x.resource}`] = { get: op('list'), post: op('post') };
   }
   return { openapi: '3.0.0', info: { title: 'Kubernetes (fake)', version: VERSION_INFO.gitVersion }, paths, components: { schemas: {} } };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// OpenAPI v2
+
+/** An OpenAPI v2 document with no definitions. kubectl fetches it for client-side validation of `kind: List`
+ *  files (and older kubectl for everything) and for strategic-merge patch metadata; finding no schema for a kind,
+ *  it skips validation and uses its compiled-in types. */
+export const OPENAPI_V2_JSON = { swagger: '2.0', info: { title: 'Kubernetes (fake)', version: VERSION_INFO.gitVersion }, paths: {} };
+
+/** Content type of the protobuf form as the real server labels it (kubectl asks for `...spec.v2@v1.0+protobuf`, whose
+ *  `@` Go's mime parser refuses in a response). */
+export const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
+
+/** The same document in gnostic's openapi_v2.Document protobuf: swagger = 1, info = 2 (title = 1, version = 2). */
+export function openApiV2Protobuf(): Buffer {
+  const field = (n: number, value: Buffer): Buffer => Buffer.concat([Buffer.from([(n << 3) | 2, value.length]), value]);
+  const info = Buffer.concat([field(1, Buffer.from(OPENAPI_V2_JSON.info.title)), field(2, Buffer.from(OPENAPI_V2_JSON.info.version))]);
+  return Buffer.concat([field(1, Buffer.from(OPENAPI_V2_JSON.swagger)), field(2, info)]);
 }

@@ -50,8 +50,9 @@
 //   policy, networking, scheduling, apiextensions, SelfSubjectAccessReview) with verbs, scope, kind and short names
 //   (`svc`, `cm`, `no`, `ep`, ...); `/version` (v1.32.0-fake); `/healthz|livez|readyz`; an OpenAPI v3 index and per
 //   group-version documents whose PATCH operations advertise `fieldValidation`, so kubectl leaves validation to the
-//   server and `kubectl apply -f` needs no `--validate=false`. `/openapi/v2` is 404 (kubectl falls back to its
-//   compiled-in types for strategic-merge patch metadata).
+//   server and `kubectl apply -f` needs no `--validate=false`. `/openapi/v2` (JSON, or gnostic protobuf when asked)
+//   has no definitions: kubectl's client-side validation (used for `kind: List` files) finds no schema and skips,
+//   and strategic-merge patch metadata comes from its compiled-in types.
 // - Tables: a request accepting `as=Table;g=meta.k8s.io` (kubectl get) gets a meta.k8s.io/v1 Table; Services have
 //   the real columns (TYPE, CLUSTER-IP, EXTERNAL-IP with `<pending>`, PORT(S)), so do ConfigMaps, Namespaces, Nodes,
 //   Leases and Events; other resources NAME and AGE. Rows carry PartialObjectMetadata unless includeObject=Object.
@@ -110,7 +111,7 @@ import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { apiGroupList, apiResourceList, apiVersions, openApiV3Document, openApiV3Index, VERSION_INFO } from './fake-apiserver-discovery.js';
+import { apiGroupList, apiResourceList, apiVersions, OPENAPI_V2_JSON, OPENAPI_V2_PROTOBUF, openApiV2Protobuf, openApiV3Document, openApiV3Index, VERSION_INFO } from './fake-apiserver-discovery.js';
 import {
   authorize,
   fieldSelectorName,
@@ -1311,7 +1312,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   }
 
   /** Discovery, /version, OpenAPI and health: true when it answered. */
-  function nonResource(method: string, pathname: string, res: http.ServerResponse, record: RequestRecord): boolean {
+  function nonResource(method: string, pathname: string, accept: string | undefined, res: http.ServerResponse, record: RequestRecord): boolean {
     if (method !== 'GET' && method !== 'HEAD') return false;
     const p = pathname.replace(/\/+$/, '') || '/';
     const parts = p.split('/').filter((x) => x !== '');
@@ -1322,6 +1323,12 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     else if (parts[0] === 'api' && parts.length === 2) body = apiResourceList('', parts[1] ?? '');
     else if (parts[0] === 'apis' && parts.length === 2) body = (apiGroupList() as { groups: Array<{ name: string }> }).groups.find((g) => g.name === parts[1]);
     else if (parts[0] === 'apis' && parts.length === 3) body = apiResourceList(parts[1] ?? '', parts[2] ?? '');
+    else if (p === '/openapi/v2' && (accept ?? '').includes('proto-openapi.spec.v2')) {
+      setStatus(record, 200);
+      res.writeHead(200, { 'content-type': OPENAPI_V2_PROTOBUF });
+      res.end(openApiV2Protobuf());
+      return true;
+    } else if (p === '/openapi/v2') body = OPENAPI_V2_JSON;
     else if (p === '/openapi/v3') body = openApiV3Index();
     else if (parts[0] === 'openapi' && parts[1] === 'v3') body = openApiV3Document(parts.slice(2).join('/'));
     else if (p === '/healthz' || p === '/livez' || p === '/readyz') {
@@ -1348,7 +1355,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     const fault = takeFault(method, url, isWatch);
     if (fault && (await applyFault(fault, url, isWatch, req, res, record))) return;
     if (!ref) {
-      if (nonResource(method, url.pathname, res, record)) return;
+      if (nonResource(method, url.pathname, req.headers.accept, res, record)) return;
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     }
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';

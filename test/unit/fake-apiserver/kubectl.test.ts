@@ -160,6 +160,13 @@ describe(`real kubectl (${KUBECTL}) over HTTPS with a generated CA and bearer to
     assert.equal(changed.metadata?.generation, 2);
   });
 
+  it('apply -f of a `kind: List` file (client-side validation against the empty OpenAPI v2)', async () => {
+    const list = file('list.yaml', 'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: listed, namespace: demo-system}\n  data: {a: b}\n');
+    assert.match(ok(await kubectl(admin, ['apply', '-f', list])), /configmap\/listed created/);
+    assert.deepEqual(s.get('/api/v1/configmaps', 'listed', 'demo-system')?.data, { a: 'b' });
+    s.remove('/api/v1/configmaps', 'listed', 'demo-system');
+  });
+
   it('apply --server-side creates and updates', async () => {
     const f = file('ssa.yaml', SERVICE.replace('name: web', 'name: ssa'));
     assert.match(ok(await kubectl(admin, ['apply', '--server-side', '-f', f])), /service\/ssa serverside-applied/);
