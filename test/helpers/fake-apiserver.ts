@@ -98,8 +98,8 @@
 // - No admission, defaulting (except Services with `serviceDefaults`), validation (`fieldValidation` is accepted and
 //   ignored), finalizers, deletionTimestamp, ownerReferences GC; objects may be created in a namespace that does
 //   not exist, and deleting a Namespace leaves its objects. RBAC: no aggregated ClusterRoles, no escalation/bind checks on RBAC writes, no impersonation;
-//   a ServiceAccount token is valid whether or not the ServiceAccount exists. Aggregated discovery (v2), OpenAPI v2
-//   and protobuf responses are not served (clients fall back to the legacy/JSON forms).
+//   a ServiceAccount token is valid whether or not the ServiceAccount exists. Aggregated discovery (v2), OpenAPI
+//   schemas and protobuf responses are not served (clients fall back to the legacy/JSON forms).
 // - Protocol timers (timeoutSeconds, the bookmark interval) run on real time, scaled by `msPerSecond` so tests
 //   can make `timeoutSeconds=1` last a few milliseconds; nothing else waits.
 import { randomBytes } from 'node:crypto';
