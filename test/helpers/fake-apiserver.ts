@@ -235,7 +235,7 @@ export interface FakeApiServerOptions {
 /** One request as the authorizer saw it (every request, in arrival order; RBAC mode or not). */
 export interface AuditRecord extends RequestAttributes {
   method: string;
-  /** The authenticated user; `system:anonymous` when no known token was sent. */
+  /** The authenticated user. No known token: `system:anonymous` (401) with `rbac`, else `kubernetes-admin`. */
   user: string;
   groups: string[];
   allowed: boolean;
