@@ -179,8 +179,19 @@ describe(`real kubectl (${KUBECTL}) over HTTPS with a generated CA and bearer to
     const config = file('config', 'peers:\n- peer-address: 192.0.2.1\n');
     assert.equal(ok(await kubectl(admin, ['create', 'configmap', 'config', '--from-file=config=' + config, '-n', 'demo-system'])).trim(), 'configmap/config created');
     assert.deepEqual(s.get('/api/v1/configmaps', 'config', 'demo-system')?.data, { config: 'peers:\n- peer-address: 192.0.2.1\n' });
-    ok(await kubectl(admin, ['create', 'secret', 'generic', 'memberlist', '--from-literal=secretkey=abc', '-n', 'demo-system']));
-    assert.deepEqual(s.get('/api/v1/secrets', 'memberlist', 'demo-system')?.data, { secretkey: Buffer.from('abc').toString('base64') });
+    ok(await kubectl(admin, ['create', 'secret', 'generic', 'memberlist', '--from-literal=secretkey=abc', '--type=example.com/key', '-n', 'demo-system']));
+    const secret = s.get('/api/v1/secrets', 'memberlist', 'demo-system');
+    assert.deepEqual(secret?.data, { secretkey: Buffer.from('abc').toString('base64') });
+    assert.equal(secret?.type, 'example.com/key');
+    ok(await kubectl(admin, ['create', 'namespace', 'made-by-kubectl']));
+    ok(await kubectl(admin, ['create', 'serviceaccount', 'robot', '-n', 'made-by-kubectl']));
+    assert.ok(s.get('/api/v1/namespaces', 'made-by-kubectl'));
+    assert.equal(s.get('/api/v1/serviceaccounts', 'robot', 'made-by-kubectl')?.metadata.namespace, 'made-by-kubectl');
+    // Binary content goes to binaryData.
+    const bin = path.join(dir, 'blob');
+    writeFileSync(bin, Buffer.from([0xff, 0x00, 0xfe]));
+    ok(await kubectl(admin, ['create', 'configmap', 'binary', `--from-file=blob=${bin}`, '-n', 'made-by-kubectl']));
+    assert.deepEqual(s.get('/api/v1/configmaps', 'binary', 'made-by-kubectl')?.binaryData, { blob: Buffer.from([0xff, 0x00, 0xfe]).toString('base64') });
     const svc = file('svc.yaml', SERVICE);
     assert.equal(ok(await kubectl(admin, ['create', '-f', svc])).trim(), 'service/web created');
     const again = await kubectl(admin, ['create', '-f', svc]);
