@@ -1,5 +1,5 @@
 // Decodes the Kubernetes protobuf request bodies kubectl's typed create commands send
-// (`kubectl create configmap|secret|namespace|serviceaccount` and `kubectl auth can-i` use Content-Type application/vnd.kubernetes.protobuf
+// (`kubectl create configmap|secret|namespace|serviceaccount` and `kubectl auth can-i [--list]` use Content-Type application/vnd.kubernetes.protobuf
 // and nothing else; client-go does not fall back to JSON on a 415). Only those kinds are understood; anything else
 // is refused with 415 by the caller. The wire format is the envelope of k8s.io/apimachinery/pkg/runtime
 // (magic `k8s\0`, then a `runtime.Unknown` message with typeMeta = 1, raw = 2) around the object's message as in
@@ -86,8 +86,8 @@ function objectMeta(buf: Buffer | undefined): Record<string, unknown> {
   return m;
 }
 
-/** The JSON form of a protobuf-encoded ConfigMap, Secret, Namespace, ServiceAccount or SelfSubjectAccessReview;
- *  throws for anything else. */
+/** The JSON form of a protobuf-encoded ConfigMap, Secret, Namespace, ServiceAccount, SelfSubjectAccessReview or
+ *  SelfSubjectRulesReview; throws for anything else. */
 export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
   if (!body.subarray(0, 4).equals(MAGIC)) throw new Error('missing the k8s protobuf magic prefix');
   const unknown = fields(body.subarray(4));
@@ -112,6 +112,10 @@ export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
         ...(nra ? { nonResourceAttributes: pick(fields(nra), ['path', 'verb']) } : {}),
       },
     };
+  }
+  if (apiVersion === 'authorization.k8s.io/v1' && kind === 'SelfSubjectRulesReview') {
+    const spec = fields(bytesOf(raw, 2) ?? Buffer.alloc(0)); // SelfSubjectRulesReviewSpec: namespace = 1
+    return { ...base, spec: { namespace: str(spec, 1) ?? '' } };
   }
   if (apiVersion !== 'v1') throw new Error(`protobuf bodies are understood only for core v1 kinds, not ${apiVersion}/${kind}`);
   switch (kind) {

@@ -11,7 +11,8 @@
 //   requests in the binding's namespace. Subjects: User, Group, ServiceAccount (namespace defaults to the
 //   binding's). Group `system:masters` bypasses authorization, as on the real server.
 // - Bootstrap policy: every authenticated user may GET the discovery, version and OpenAPI URLs
-//   (`system:discovery`, `system:public-info-viewer`) and create SelfSubjectAccessReviews (`system:basic-user`).
+//   (`system:discovery`, `system:public-info-viewer`) and create SelfSubjectAccessReviews and
+//   SelfSubjectRulesReviews (`system:basic-user`).
 // Not modelled: aggregated ClusterRoles (aggregationRule), escalation and bind checks on writes to RBAC objects,
 // impersonation, the Node and Webhook authorizers.
 
@@ -162,7 +163,7 @@ const DISCOVERY_PATHS = ['/api', '/api/*', '/apis', '/apis/*', '/version', '/ver
 export function authorize(user: UserInfo, attrs: RequestAttributes, state: RbacState): Decision {
   if (user.groups.includes('system:masters')) return { allowed: true, reason: 'system:masters', rules: [] };
   // system:basic-user: anyone authenticated may ask what they may do (`kubectl auth can-i`).
-  if (attrs.resourceRequest && attrs.verb === 'create' && attrs.apiGroup === 'authorization.k8s.io' && attrs.resource === 'selfsubjectaccessreviews' && user.groups.includes('system:authenticated'))
+  if (attrs.resourceRequest && attrs.verb === 'create' && attrs.apiGroup === 'authorization.k8s.io' && (attrs.resource === 'selfsubjectaccessreviews' || attrs.resource === 'selfsubjectrulesreviews') && user.groups.includes('system:authenticated'))
     return { allowed: true, reason: 'bootstrap basic-user', rules: [] };
   if (!attrs.resourceRequest && attrs.verb === 'get' && user.groups.includes('system:authenticated') && ruleAllows({ verbs: ['get'], nonResourceURLs: DISCOVERY_PATHS }, attrs))
     return { allowed: true, reason: 'bootstrap discovery', rules: [] };
@@ -202,6 +203,38 @@ export function authorize(user: UserInfo, attrs: RequestAttributes, state: RbacS
     return { allowed: true, reason: `RBAC: allowed by ${b.kind} "${b.name}"${b.namespace ? ` of ${first.role.kind} "${first.role.name}" in namespace "${b.namespace}"` : ` of ${first.role.kind} "${first.role.name}"`} to User "${user.name}"`, rules };
   }
   return { allowed: false, reason: forbiddenMessage(user, attrs), rules };
+}
+
+/** The rules that apply to a user in a namespace (SelfSubjectRulesReview, `kubectl auth can-i --list`): every
+ *  ClusterRoleBinding's, the namespace's RoleBindings', and the bootstrap policy's. */
+export function rulesFor(user: UserInfo, namespace: string, state: RbacState): { resourceRules: PolicyRule[]; nonResourceRules: PolicyRule[] } {
+  const resourceRules: PolicyRule[] = [{ verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'] }];
+  const nonResourceRules: PolicyRule[] = [{ verbs: ['get'], nonResourceURLs: DISCOVERY_PATHS }];
+  if (user.groups.includes('system:masters')) {
+    resourceRules.unshift({ verbs: ['*'], apiGroups: ['*'], resources: ['*'] });
+    nonResourceRules.unshift({ verbs: ['*'], nonResourceURLs: ['*'] });
+  }
+  const add = (rules: unknown): void => {
+    if (!Array.isArray(rules)) return;
+    for (const r of rules) {
+      if (!isRecord(r)) continue;
+      const rule: PolicyRule = { verbs: strings(r.verbs) };
+      if (strings(r.nonResourceURLs).length) nonResourceRules.push({ ...rule, nonResourceURLs: strings(r.nonResourceURLs) });
+      else resourceRules.push({ ...rule, apiGroups: strings(r.apiGroups), resources: strings(r.resources), ...(strings(r.resourceNames).length ? { resourceNames: strings(r.resourceNames) } : {}) });
+    }
+  };
+  const role = (kind: unknown, name: unknown, ns: string): RbacObject | undefined =>
+    kind === 'ClusterRole' ? state.clusterRoles.find((r) => r.metadata?.name === name) : state.roles.find((r) => r.metadata?.name === name && (r.metadata?.namespace ?? '') === ns);
+  for (const b of state.clusterRoleBindings) {
+    if (!isRecord(b.roleRef) || !Array.isArray(b.subjects) || !b.subjects.some((x) => subjectMatches(x, user, ''))) continue;
+    add(role(b.roleRef.kind, b.roleRef.name, '')?.rules);
+  }
+  for (const b of state.roleBindings) {
+    const ns = b.metadata?.namespace ?? '';
+    if (ns !== namespace || !isRecord(b.roleRef) || !Array.isArray(b.subjects) || !b.subjects.some((x) => subjectMatches(x, user, ns))) continue;
+    add(role(b.roleRef.kind, b.roleRef.name, ns)?.rules);
+  }
+  return { resourceRules, nonResourceRules };
 }
 
 /** The message kube-apiserver's 403 carries (its forbiddenMessage wrapped by NewForbidden). */

@@ -79,10 +79,10 @@
 //   DELETE on a collection = deletecollection, a list/watch with fieldSelector `metadata.name=X` is for name X);
 //   apiGroups, resources with subresources (`services/status`, `*/status`), resourceNames, verbs with `*`,
 //   nonResourceURLs; RoleBindings grant in their namespace only (also for a ClusterRole), ClusterRoleBindings
-//   everywhere; bootstrap discovery and SelfSubjectAccessReview for every authenticated user. A denial is 403
-//   Forbidden with the real message. `audit` records every request (user, groups, pod, verb, group, version,
-//   resource, subresource, namespace, name, decision, reason, the rules that granted it, HTTP status, arrival
-//   time); `denials()` and `permissionUsage()` read it.
+//   everywhere; bootstrap discovery and SelfSubject{Access,Rules}Reviews (`kubectl auth can-i [--list]`) for every
+//   authenticated user. A denial is 403 Forbidden with the real message. `audit` records every request (user,
+//   groups, pod, verb, group, version, resource, subresource, namespace, name, decision, reason, the rules that
+//   granted it, HTTP status, arrival time); `denials()` and `permissionUsage()` read it.
 //
 // Deliberate simplifications:
 // - Strategic merge knows merge keys by field name only (a table, not the Go types' struct tags); lists it does not
@@ -119,6 +119,7 @@ import {
   permissionCovers,
   permissionsOf,
   requestVerb,
+  rulesFor,
   sameRole,
   type Decision,
   type Permission,
@@ -1387,6 +1388,12 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
         return sendJson(res, record, 200, table ? toTable(ref, list.items as StoredObject[], list.metadata as JsonObject, q) : list);
       }
       if (method === 'POST' && ref.group === 'authorization.k8s.io' && ref.resource === 'selfsubjectaccessreviews') return sendJson(res, record, 201, selfSubjectAccessReview(user, raw));
+      if (method === 'POST' && ref.group === 'authorization.k8s.io' && ref.resource === 'selfsubjectrulesreviews') {
+        const review = parseBody(raw);
+        const ns = isRecord(review.spec) && typeof review.spec.namespace === 'string' ? review.spec.namespace : '';
+        const rules = options.rbac ? rulesFor(user, ns, rbacState()) : rulesFor(ADMIN, ns, rbacState());
+        return sendJson(res, record, 201, { ...review, apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', metadata: { creationTimestamp: null }, status: { ...rules, incomplete: false } });
+      }
       if (method === 'POST') return sendJson(res, record, 201, create(ref, parseBody(raw)));
     } else {
       const current = bucket(gvrKey(ref)).get(objectKey(ref.namespace, name));

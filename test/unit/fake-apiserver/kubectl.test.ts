@@ -295,6 +295,10 @@ describe(`real kubectl (${KUBECTL}) over HTTPS with a generated CA and bearer to
     assert.match(denied.stderr, /configmaps is forbidden: User "system:serviceaccount:demo-system:controller" cannot list resource "configmaps" in API group "" in the namespace "demo-system"/);
     assert.equal(ok(await kubectl(sa, ['auth', 'can-i', 'watch', 'services', '-A'])).trim(), 'yes');
     assert.equal((await kubectl(sa, ['auth', 'can-i', 'patch', 'services', '--subresource=status'])).stdout.trim(), 'no');
+    const list = ok(await kubectl(sa, ['auth', 'can-i', '--list']));
+    assert.match(list, /\nservices\s+\[\]\s+\[\]\s+\[get list watch\]\n/);
+    assert.match(list, /\n\s+\[\/version\]\s+\[\]\s+\[get\]\n/);
+    assert.doesNotMatch(list, /configmaps/);
     const user = 'system:serviceaccount:demo-system:controller';
     assert.deepEqual(s.denials(user).map((d) => `${d.verb} ${d.resource} ${d.namespace}`), ['list configmaps demo-system']);
   });
