@@ -62,7 +62,7 @@ describe('store control', () => {
     const s = await server();
     assert.deepEqual(s.kubeconfig('ingot-system'), {
       clusters: [{ name: 'fake', server: s.url, skipTLSVerify: true }],
-      users: [{ name: 'fake', token: 'fake-token' }],
+      users: [{ name: 'fake', token: s.adminToken }],
       contexts: [{ name: 'fake', cluster: 'fake', user: 'fake', namespace: 'ingot-system' }],
       currentContext: 'fake',
     });

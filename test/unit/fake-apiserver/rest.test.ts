@@ -39,7 +39,7 @@ describe('create, get, list, delete', () => {
     assert.equal(missing.status, 404);
     assert.deepEqual(asStatus(missing), failure(404, 'NotFound', 'services "nope" not found', { name: 'nope', group: '', kind: 'services' }));
     assert.equal(asStatus(await call(s.url, 'GET', '/apis/coordination.k8s.io/v1/namespaces/x/leases/l')).message, 'leases.coordination.k8s.io "l" not found');
-    assert.equal((await call(s.url, 'GET', '/healthz')).status, 404);
+    assert.equal((await call(s.url, 'GET', '/no/such/path')).status, 404);
     assert.equal((await call(s.url, 'DELETE', `${SERVICES}/nope`)).status, 404);
     assert.equal((await call(s.url, 'PUT', `${SERVICES}/nope`, svc('nope'))).status, 404);
   });
@@ -116,6 +116,18 @@ describe('create, get, list, delete', () => {
     assert.deepEqual(names(leases.body), ['ingot']);
     // Same resource name in another group is another resource.
     assert.deepEqual((await call<ListBody>(s.url, 'GET', '/apis/example.com/v1/services')).body.items, []);
+  });
+
+  it("folds a Secret's write-only stringData into data on create and update", async () => {
+    const s = await server();
+    const SECRETS = '/api/v1/namespaces/default/secrets';
+    const b64 = (v: string): string => Buffer.from(v).toString('base64');
+    const created = await call(s.url, 'POST', SECRETS, { kind: 'Secret', metadata: { name: 'k' }, data: { a: b64('1'), b: b64('2') }, stringData: { b: 'two' } });
+    assert.deepEqual(created.body.data, { a: b64('1'), b: b64('two') });
+    assert.equal(created.body.stringData, undefined);
+    const patched = await call(s.url, 'PATCH', `${SECRETS}/k`, { stringData: { c: '3' } }, 'application/merge-patch+json');
+    assert.deepEqual(patched.body.data, { a: b64('1'), b: b64('two'), c: b64('3') });
+    assert.equal(patched.body.stringData, undefined);
   });
 });
 
@@ -218,9 +230,22 @@ describe('patch', () => {
     assert.deepEqual(r.body.metadata?.labels, { app: 'a', tier: 'web' });
     assert.deepEqual(r.body.metadata?.annotations, { note: 'x' });
     assert.deepEqual(r.body.spec, { type: 'LoadBalancer', ports: [{ port: 8080 }] });
-    // Strategic merge patch is applied the same way (documented simplification).
-    const sm = await call(s.url, 'PATCH', `${SERVICES}/a`, { spec: { ports: [{ port: 9090 }] } }, `${STRATEGIC}; charset=utf-8`);
-    assert.deepEqual(sm.body.spec, { type: 'LoadBalancer', ports: [{ port: 9090 }] });
+  });
+
+  it('applies a strategic merge patch: lists with a merge key merge by it, directives are understood', async () => {
+    const { s } = await withA();
+    const sm = await call(s.url, 'PATCH', `${SERVICES}/a`, { spec: { ports: [{ port: 443, name: 'https' }, { port: 9090 }], selector: { tier: 'x' } } }, `${STRATEGIC}; charset=utf-8`);
+    assert.equal(sm.status, 200, JSON.stringify(sm.body));
+    assert.deepEqual(sm.body.spec, { type: 'LoadBalancer', ports: [{ port: 80 }, { port: 443, name: 'https' }, { port: 9090 }], selector: { app: 'a', tier: 'x' } });
+    // What `kubectl apply` sends when an element goes away: an ordering directive and a `$patch: delete` element.
+    const del = await call(s.url, 'PATCH', `${SERVICES}/a`, { spec: { '$setElementOrder/ports': [{ port: 9090 }, { port: 443 }], ports: [{ port: 80, $patch: 'delete' }], selector: { $patch: 'replace', only: 'me' } } }, STRATEGIC);
+    assert.deepEqual(del.body.spec, { type: 'LoadBalancer', ports: [{ port: 9090 }, { port: 443, name: 'https' }], selector: { only: 'me' } });
+    // Lists without a merge key (and metadata.finalizers-style primitive sets) follow the API types.
+    const atomic = await call(s.url, 'PATCH', `${SERVICES}/a`, { metadata: { finalizers: ['a'] }, spec: { externalIPs: ['192.0.2.1'] } }, STRATEGIC);
+    const again = await call(s.url, 'PATCH', `${SERVICES}/a`, { metadata: { finalizers: ['b'] }, spec: { externalIPs: ['192.0.2.2'] } }, STRATEGIC);
+    assert.equal(atomic.status, 200);
+    assert.deepEqual(again.body.metadata?.finalizers, ['a', 'b']);
+    assert.deepEqual((again.body.spec as { externalIPs: string[] }).externalIPs, ['192.0.2.2']);
   });
 
   it('treats metadata.resourceVersion in a merge patch as a precondition', async () => {
@@ -286,7 +311,7 @@ describe('patch', () => {
 
   it('answers 415 for an unsupported patch type and 400 for a body that is not JSON', async () => {
     const { s } = await withA();
-    const apply = await call(s.url, 'PATCH', `${SERVICES}/a`, {}, 'application/apply-patch+yaml');
+    const apply = await call(s.url, 'PATCH', `${SERVICES}/a`, {}, 'application/apply-patch+cbor');
     assert.equal(apply.status, 415);
     assert.equal(asStatus(apply).reason, 'UnsupportedMediaType');
     const res = await fetch(`${s.url}${SERVICES}/a`, { method: 'PATCH', body: '{', headers: { 'content-type': MERGE } });
