@@ -134,11 +134,6 @@ function canonical(ip: string): string {
   }
 }
 
-function linkLocalOf(f: InterfaceFacts): string | null {
-  const a = f.addresses.find((x) => x.family === 6 && /^fe[89ab]/i.test(x.address));
-  return a === undefined ? null : a.address.split('%', 1)[0]!;
-}
-
 export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
   const { transport, clock } = opts;
   const log = opts.log ?? nullLogger;
@@ -321,7 +316,7 @@ export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
       }
       st.facts = f;
       st.ips = [...ips].sort();
-      st.ctx = responderContext(mac, ips, linkLocalOf(f));
+      st.ctx = responderContext(mac, ips);
       const need4 = ips.some((ip) => !owned.get(ip)!.v6);
       const need6 = ips.some((ip) => owned.get(ip)!.v6);
       if (need4 && st.arp === null) st.arp = openSocket(st, name, 'arp');
@@ -368,8 +363,8 @@ export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
       const st = ifaces.get(name);
       if (st === undefined || !s.interfaces.includes(name)) continue;
       if (s.v6) {
-        const src = st.ctx.ipv6Source ?? s.v6b;
-        if (send(st, name, st.ndp, unsolicitedNaFrame(st.mac, src, s.v6b))) sent++;
+        // From the VIP itself, as Linux sends its own unsolicited NAs (ndisc_send_unsol_na).
+        if (send(st, name, st.ndp, unsolicitedNaFrame(st.mac, s.v6b, s.v6b))) sent++;
       } else {
         for (const f of gratuitousArpFrames(st.mac, s.v4n)) if (send(st, name, st.arp, f)) sent++;
       }

@@ -39,11 +39,6 @@ export interface ResponderContext {
   readonly ipv4: ReadonlySet<number>;
   /** IPv6 addresses this interface answers for, as 32-digit lowercase hex. */
   readonly ipv6: ReadonlySet<string>;
-  /**
-   * Source of our NAs: the interface's link-local address (RFC 4861 §4.4: an address of the sending
-   * interface, as MetalLB does). When the interface has none, the target address itself.
-   */
-  readonly ipv6Source: Uint8Array | null;
 }
 
 export interface Outcome {
@@ -61,14 +56,14 @@ export interface Outcome {
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
 /** Builds a context from text: IPs of both families (invalid text throws: they come from our own state). */
-export function responderContext(mac: Uint8Array, ips: Iterable<string>, ipv6Source: string | null = null): ResponderContext {
+export function responderContext(mac: Uint8Array, ips: Iterable<string>): ResponderContext {
   const ipv4 = new Set<number>();
   const ipv6 = new Set<string>();
   for (const ip of ips) {
     if (ip.includes(':')) ipv6.add(hex(parseIpv6(ip)));
     else ipv4.add(parseIpv4(ip));
   }
-  return { mac, ipv4, ipv6, ipv6Source: ipv6Source === null ? null : parseIpv6(ipv6Source) };
+  return { mac, ipv4, ipv6 };
 }
 
 export function respond(frame: Uint8Array, ctx: ResponderContext): Outcome {
@@ -114,7 +109,10 @@ export function respond(frame: Uint8Array, ctx: ResponderContext): Outcome {
   // own addresses; §7.2.8 case (b) needs O to replace an existing entry).
   const dad = isUnspecifiedIpv6(ip.src);
   const dst = dad ? ALL_NODES_IPV6 : ip.src;
-  const src = ctx.ipv6Source ?? nd.target;
+  // Source: the target address itself, as Linux answers for its own addresses (RFC 4861 §4.4: an address of
+  // the sending node; the VIP is one). A link-local source (MetalLB's choice) is rejected by clients that
+  // match the answer's scope to the question's, such as ndisc6 (seen in test/interop/l2-frames.test.ts).
+  const src = nd.target;
   const na = encodeNa({ src, dst, target: nd.target, linkLayerAddress: ctx.mac, router: false, solicited: !dad, override: true });
   // Unicast to the solicitor's link-layer address: its Source Link-Layer Address option when present,
   // else the frame's Ethernet source (a NUD probe usually carries no option).

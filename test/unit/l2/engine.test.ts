@@ -100,7 +100,7 @@ test('a new IPv4 IP: ARP socket on the subnet interface only, burst of 3 rounds 
   assert.deepEqual(st.interfaces.eth0, { ifindex: 2, mac: '02:aa:00:00:00:01', arp: true, ndp: false, ips: ['10.99.0.100'], error: null });
 });
 
-test('a new IPv6 IP: NDP socket joined to the solicited-node MAC, unsolicited NAs (O set) from the link-local', () => {
+test('a new IPv6 IP: NDP socket joined to the solicited-node MAC, unsolicited NAs (O set) from the VIP', () => {
   const { clock, transport, engine } = setup();
   engine.setOwned(['FD00:99::0100']);
   const sock = transport.open_(2, 'ndp')[0]!;
@@ -110,7 +110,7 @@ test('a new IPv6 IP: NDP socket joined to the solicited-node MAC, unsolicited NA
   const d = decodeFrame(sock.sent[0]!);
   assert.ok(d.ok && d.value.kind === 'nd' && d.value.nd.type === 136);
   assert.deepEqual([d.value.nd.override, d.value.nd.solicited], [true, false]);
-  assert.deepEqual([...d.value.ip.src], [...parseIpv6('fe80::aa:ff:fe00:1')]);
+  assert.deepEqual([...d.value.ip.src], [...parseIpv6('fd00:99::100')]);
   assert.ok(engine.status().ips['fd00:99::100'], 'IPv6 keys are canonical');
 });
 

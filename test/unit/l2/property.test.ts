@@ -22,7 +22,7 @@ import { respond, responderContext } from '../../../src/l2/responder.js';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 2000);
 const OURS = new Uint8Array([2, 0xaa, 0, 0, 0, 1]);
-const ctx = responderContext(OURS, ['10.99.0.100', 'fd00:99::100', '192.0.2.1'], 'fe80::aa:ff:fe00:1');
+const ctx = responderContext(OURS, ['10.99.0.100', 'fd00:99::100', '192.0.2.1']);
 
 const mac = fc.uint8Array({ minLength: 6, maxLength: 6 });
 const ip6 = fc.uint8Array({ minLength: 16, maxLength: 16 });

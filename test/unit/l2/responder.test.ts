@@ -15,7 +15,6 @@ import {
   formatMac,
   gratuitousArpFrames,
   ipv6MulticastMac,
-  linkLocalFromMac,
   parseMac,
   solicitedNodeMulticast,
   ALL_NODES_IPV6,
@@ -29,8 +28,7 @@ const VIP4 = parseIpv4('10.99.0.100');
 const CLIENT4 = parseIpv4('10.99.0.2');
 const VIP6 = parseIpv6('fd00:99::100');
 const CLIENT6 = parseIpv6('fd00:99::2');
-const LL = linkLocalFromMac(OURS);
-const ctx = responderContext(OURS, ['10.99.0.100', 'fd00:99::100'], 'fe80::aa:ff:fe00:1');
+const ctx = responderContext(OURS, ['10.99.0.100', 'fd00:99::100']);
 
 const arpReq = (opts: { dst?: Uint8Array; src?: Uint8Array; spa?: number; tpa?: number; op?: number } = {}) =>
   arpFrame(opts.dst ?? BROADCAST_MAC, opts.src ?? CLIENT, {
@@ -100,14 +98,14 @@ const rows: Row[] = [
   { name: 'runt frame', frame: Buffer.alloc(5), drop: 'ethernet-truncated', malformed: true },
   { name: 'IPv4 frame', frame: encodeEthernet(OURS, CLIENT, EtherType.Ipv4, Buffer.alloc(40)), drop: 'ethertype-unsupported', malformed: true },
   {
-    name: 'NS for the VIP with SLLA → solicited NA to the solicitor, S and O set, R clear, TLLA ours, from our link-local',
+    name: 'NS for the VIP with SLLA → solicited NA to the solicitor, S and O set, R clear, TLLA ours, from the VIP',
     frame: ns(),
     requestFor: 'fd00:99::100',
     reply: (d) => {
       assert.ok(d.ok && d.value.kind === 'nd' && d.value.nd.type === 136);
       assert.equal(formatMac(d.value.eth.dst), formatMac(CLIENT));
       assert.deepEqual([...d.value.ip.dst], [...CLIENT6]);
-      assert.deepEqual([...d.value.ip.src], [...LL]);
+      assert.deepEqual([...d.value.ip.src], [...VIP6]);
       assert.deepEqual([d.value.nd.solicited, d.value.nd.override, d.value.nd.router], [true, true, false]);
       assert.equal(formatMac(d.value.nd.linkLayerAddress!), formatMac(OURS));
     },
@@ -175,11 +173,4 @@ test('the table covers every outcome kind', () => {
   assert.ok(rows.length >= 20);
   const drops = new Set(rows.map((r) => r.drop));
   for (const d of ['not-owned', 'not-for-us', 'not-a-request', 'from-self', undefined]) assert.ok(drops.has(d), String(d));
-});
-
-test('without a link-local address the NA comes from the target itself', () => {
-  const out = respond(ns(), responderContext(OURS, ['fd00:99::100']));
-  const d = decodeFrame(out.reply!);
-  assert.ok(d.ok && d.value.kind === 'nd');
-  assert.deepEqual([...d.value.ip.src], [...VIP6]);
 });
