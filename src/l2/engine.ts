@@ -115,6 +115,8 @@ interface IfaceState {
   ndp: L2Socket | null;
   /** Solicited-node group MACs joined on the ndp socket (hex). */
   groups: Set<string>;
+  /** Solicited-node groups joined at the IP level (text), for MLD-snooping switches. */
+  mld: Set<string>;
   ips: string[];
   ctx: ResponderContext;
   error: string | null;
@@ -264,6 +266,33 @@ export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
     st.arp = null;
     st.ndp = null;
     st.groups.clear();
+    leaveGroups(st, new Set());
+  }
+
+  /** IP-level memberships: join what `want` has, leave the rest. Failures are reported, not thrown. */
+  function syncGroups(st: IfaceState, want: ReadonlySet<string>): void {
+    for (const g of want) {
+      if (st.mld.has(g)) continue;
+      try {
+        transport.joinIpv6Group(st.facts.name, g);
+        st.mld.add(g);
+      } catch (err) {
+        setError(st, st.facts.name, err, 'layer2MulticastJoinFailed');
+      }
+    }
+    leaveGroups(st, want);
+  }
+
+  function leaveGroups(st: IfaceState, keep: ReadonlySet<string>): void {
+    for (const g of [...st.mld]) {
+      if (keep.has(g)) continue;
+      try {
+        transport.leaveIpv6Group(st.facts.name, g);
+      } catch {
+        // the membership dies with the interface anyway
+      }
+      st.mld.delete(g);
+    }
   }
 
   /**
@@ -311,7 +340,7 @@ export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
       let st = ifaces.get(name);
       const mac = parseMac(f.mac) ?? new Uint8Array(6);
       if (st === undefined) {
-        st = { facts: f, mac, arp: null, ndp: null, groups: new Set(), ips: [], ctx: responderContext(mac, []), error: null };
+        st = { facts: f, mac, arp: null, ndp: null, groups: new Set(), mld: new Set(), ips: [], ctx: responderContext(mac, []), error: null };
         ifaces.set(name, st);
       }
       st.facts = f;
@@ -330,8 +359,10 @@ export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
         st.ndp = null;
         st.groups.clear();
       }
+      // Join the solicited-node group of each IPv6 VIP (RFC 4861 §7.2.1): at the IP level, so the kernel sends
+      // MLD reports and snooping switches forward the NSs here, and on the packet socket (the NIC filter).
+      syncGroups(st, new Set(ips.filter((ip) => owned.get(ip)!.v6).map((ip) => formatIpv6(solicitedNodeMulticast(owned.get(ip)!.v6b), 0))));
       if (st.ndp !== null) {
-        // Join the solicited-node group of each IPv6 VIP (RFC 4861 §7.2.1) so the NIC passes its NSs up.
         const groups = new Set(ips.filter((ip) => owned.get(ip)!.v6).map((ip) => Buffer.from(ipv6MulticastMac(solicitedNodeMulticast(owned.get(ip)!.v6b))).toString('hex')));
         for (const g of groups) {
           if (st.groups.has(g)) continue;

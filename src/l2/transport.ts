@@ -2,6 +2,7 @@
 // one per interface and protocol, each with a classic BPF program so the kernel hands Node only candidate
 // frames (ARP; ICMPv6 Neighbor Solicitations and Advertisements) instead of every packet on the link.
 // `L2Transport` is the seam: the engine talks to it, tests pass a fake (test/helpers/l2-transport.ts).
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { endianness } from 'node:os';
 
 import { loadNative, type PacketAddon } from '../net/native.js';
@@ -38,6 +39,13 @@ export interface L2Transport {
    * socket cannot be made; a missing CAP_NET_RAW gives a message that says so.
    */
   open(ifindex: number, protocol: L2Protocol, onFrame: (f: ReceivedFrame) => void, onError: (err: Error) => void): L2Socket;
+  /**
+   * IP-level membership of an IPv6 group (a VIP's solicited-node group) on an interface. The kernel then sends
+   * MLD reports (RFC 3810) for it, so a switch doing MLD snooping forwards the group's NSs to this port; a
+   * PACKET_ADD_MEMBERSHIP alone only opens the NIC's filter and reports nothing. Throws on failure.
+   */
+  joinIpv6Group(ifname: string, group: string): void;
+  leaveIpv6Group(ifname: string, group: string): void;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -146,7 +154,34 @@ export function explainL2Error(err: unknown, what: string): Error {
 
 /** The real transport over the addon. */
 export function nativeTransport(addon: PacketAddon = loadNative()): L2Transport {
+  // One unbound UDP socket carries every IPv6 group membership (the kernel keeps them per socket); unref'd so
+  // it never holds a process open. Made on first use.
+  let groups: UdpSocket | null = null;
+  const groupSocket = (): UdpSocket => {
+    if (groups === null) {
+      groups = createSocket({ type: 'udp6' });
+      groups.on('error', () => {
+        // nothing is ever sent or received on it; an asynchronous error has no one to tell
+      });
+      groups.unref();
+    }
+    return groups;
+  };
   return {
+    joinIpv6Group(ifname, group) {
+      try {
+        groupSocket().addMembership(group, `::%${ifname}`);
+      } catch (err) {
+        throw explainL2Error(err, `joining ${group} on ${ifname}`);
+      }
+    },
+    leaveIpv6Group(ifname, group) {
+      try {
+        groupSocket().dropMembership(group, `::%${ifname}`);
+      } catch (err) {
+        throw explainL2Error(err, `leaving ${group} on ${ifname}`);
+      }
+    },
     open(ifindex, protocol, onFrame, onError) {
       const p = PROTOCOLS[protocol];
       const report = (err: unknown): void => {

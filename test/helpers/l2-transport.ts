@@ -21,6 +21,16 @@ export class FakeL2Transport implements L2Transport {
   openError: Error | null = null;
   /** When set, send() throws it. */
   sendError: Error | null = null;
+  /** IPv6 groups joined at the IP level, as "ifname group". */
+  readonly ipv6Groups = new Set<string>();
+
+  joinIpv6Group(ifname: string, group: string): void {
+    this.ipv6Groups.add(`${ifname} ${group}`);
+  }
+
+  leaveIpv6Group(ifname: string, group: string): void {
+    this.ipv6Groups.delete(`${ifname} ${group}`);
+  }
 
   open(ifindex: number, protocol: L2Protocol, onFrame: (f: ReceivedFrame) => void, onError: (err: Error) => void): L2Socket {
     if (this.openError) throw this.openError;

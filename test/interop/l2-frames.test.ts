@@ -202,6 +202,8 @@ describe('Layer 2 frames between network namespaces (ARP, NDP, gratuitous takeov
     for (const l of nas) assert.match(l, new RegExp(`^\\S+ ${MAC_A} > ${MAC_C}, .*${VIP6} > \\S+: ICMP6, neighbor advertisement`), l);
     const nss = cap.lines.filter((l) => l.includes('neighbor solicitation') && l.includes(`who has ${VIP6}`));
     assert.equal(nas.length, nss.length, cap.lines.join('\n'));
+    // The solicited-node group is joined at the IP level, so MLD-snooping switches would forward NSs to A.
+    assert.match(lab.exec('nodea', 'ip', ['-6', 'maddr', 'show', 'dev', IF]), /ff02::1:ff00:100/);
     poke(VIP6);
     const entry = await waitFor('client neighbour entry for the IPv6 VIP', () => {
       const n = neigh(VIP6);

@@ -105,6 +105,7 @@ test('a new IPv6 IP: NDP socket joined to the solicited-node MAC, unsolicited NA
   engine.setOwned(['FD00:99::0100']);
   const sock = transport.open_(2, 'ndp')[0]!;
   assert.deepEqual([...sock.groups], ['33:33:ff:00:01:00']);
+  assert.deepEqual([...transport.ipv6Groups], ['eth0 ff02::1:ff00:100'], 'joined at the IP level too (MLD reports)');
   clock.advance(200);
   assert.equal(sock.sent.length, 3);
   const d = decodeFrame(sock.sent[0]!);
@@ -112,6 +113,9 @@ test('a new IPv6 IP: NDP socket joined to the solicited-node MAC, unsolicited NA
   assert.deepEqual([d.value.nd.override, d.value.nd.solicited], [true, false]);
   assert.deepEqual([...d.value.ip.src], [...parseIpv6('fd00:99::100')]);
   assert.ok(engine.status().ips['fd00:99::100'], 'IPv6 keys are canonical');
+  engine.setOwned([]);
+  assert.deepEqual([...transport.ipv6Groups], []);
+  assert.deepEqual(transport.open_(), []);
 });
 
 test('answers an ARP request and an NS for an owned IP, counts requests and responses', () => {
