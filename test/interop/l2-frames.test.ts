@@ -238,6 +238,19 @@ describe('Layer 2 frames between network namespaces (ARP, NDP, gratuitous takeov
     assert.equal(st.ips[VIP6]!.gratuitousSent, 3);
   });
 
+  it('a flap back and forth well inside Linux’s 1 s ARP locktime still moves the client each time', async () => {
+    // arp_process() overrides the locktime for a gratuitous ARP request (is_garp), and an NA with Override is
+    // never locked, so a short burst is enough even when ownership moves twice within a second.
+    for (const [from, to, mac] of [[b, a, MAC_A], [a, b, MAC_B]] as const) {
+      const t0 = Date.now();
+      await own(from, []);
+      await own(to, [VIP4, VIP6]);
+      await waitFor(`client IPv4 entry on ${mac}`, () => neigh(VIP4).includes(mac), { timeoutMs: 900, intervalMs: 10 });
+      await waitFor(`client IPv6 entry on ${mac}`, () => neigh(VIP6).includes(mac), { timeoutMs: 900, intervalMs: 10 });
+      assert.ok(Date.now() - t0 < 1000);
+    }
+  });
+
   it('malformed frames injected from the client are counted by reason; the engine keeps answering', async () => {
     const macB = parseMac(MAC_B)!;
     const macC = parseMac(MAC_C)!;
