@@ -221,7 +221,11 @@ export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
       if (ip) ip.responses++;
       metrics?.responseSent(out.requestFor);
     }
-    if (out.conflict !== undefined) {
+    // Our own frames from another of our interfaces on the same segment (the fallback rule can pick several)
+    // claim our IPs with our own MACs: not a conflict.
+    if (out.conflict !== undefined && facts.some((f) => f.mac === out.conflict!.mac)) {
+      bump(counters.ignored, 'own-interface');
+    } else if (out.conflict !== undefined) {
       counters.conflicts++;
       log.debug('layer2ConflictSeen', { ip: out.conflict.ip, mac: out.conflict.mac, iface: name });
       for (const cb of conflictCbs) {

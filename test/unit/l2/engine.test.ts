@@ -172,6 +172,17 @@ test('another MAC claiming an owned IP reaches every conflict callback, even aft
   assert.equal(engine.status().counters.conflicts, 1);
 });
 
+test("our own gratuitous frames heard on another of our interfaces are not a conflict", () => {
+  const { transport, engine } = setup({ gratuitous: { rounds: 1 } });
+  const seen: string[] = [];
+  engine.onConflict((ip) => seen.push(ip));
+  engine.setOwned(['192.168.7.5']); // fallback: answered on eth0 and eth1, maybe the same segment
+  const [fromEth1] = gratuitousArpFrames(parseMac(eth1.mac)!, parseIpv4('192.168.7.5'));
+  transport.deliver(2, 'arp', fromEth1);
+  assert.deepEqual(seen, []);
+  assert.equal(engine.status().counters.ignored['own-interface'], 1);
+});
+
 test('an IP that goes away: burst stops, socket closes, series forgotten; an unchanged set sends nothing new', () => {
   const { clock, transport, metrics, engine } = setup();
   engine.setOwned(['10.99.0.100']);
