@@ -342,6 +342,7 @@ export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
     for (const [name, ips] of want) {
       const f = byName.get(name)!;
       let st = ifaces.get(name);
+      const existed = st !== undefined;
       const mac = parseMac(f.mac) ?? new Uint8Array(6);
       if (st === undefined) {
         st = { facts: f, mac, arp: null, ndp: null, groups: new Set(), mld: new Set(), ips: [], ctx: responderContext(mac, []), error: null };
@@ -352,12 +353,29 @@ export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
       st.ctx = responderContext(mac, ips);
       const need4 = ips.some((ip) => !owned.get(ip)!.v6);
       const need6 = ips.some((ip) => owned.get(ip)!.v6);
-      if (need4 && st.arp === null) st.arp = openSocket(st, name, 'arp');
+      // A socket that opens only now on an interface we already served (an earlier open failed) means its
+      // IPs' bursts never went out there: they are due now.
+      const lateOpen = (v6: boolean): void => {
+        if (!existed) return;
+        for (const ip of ips) {
+          if (owned.get(ip)!.v6 !== v6) continue;
+          const l = added.get(ip) ?? [];
+          if (!l.includes(name)) l.push(name);
+          added.set(ip, l);
+        }
+      };
+      if (need4 && st.arp === null) {
+        st.arp = openSocket(st, name, 'arp');
+        if (st.arp !== null) lateOpen(false);
+      }
       if (!need4 && st.arp !== null) {
         st.arp.close();
         st.arp = null;
       }
-      if (need6 && st.ndp === null) st.ndp = openSocket(st, name, 'ndp');
+      if (need6 && st.ndp === null) {
+        st.ndp = openSocket(st, name, 'ndp');
+        if (st.ndp !== null) lateOpen(true);
+      }
       if (!need6 && st.ndp !== null) {
         st.ndp.close();
         st.ndp = null;
@@ -440,8 +458,9 @@ export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
     rescanTimer = clock.setTimeout(() => {
       rescanTimer = null;
       try {
-        if (scan() && owned.size > 0) apply([]);
-        else if (owned.size > 0) reconcile(); // retries sockets that failed to open
+        scan();
+        // Also when nothing changed: sockets that failed to open are retried, and bursts owed are sent.
+        if (owned.size > 0) apply([]);
       } catch (err) {
         log.error('layer2RescanFailed', { error: err });
       }

@@ -212,10 +212,13 @@ test('no CAP_NET_RAW: setOwned does not throw, status shows the error, the next 
   assert.doesNotThrow(() => engine.setOwned(['10.99.0.100']));
   assert.match(engine.status().interfaces.eth0!.error!, /CAP_NET_RAW/);
   assert.equal(engine.status().interfaces.eth0!.arp, false);
+  assert.equal(engine.status().ips['10.99.0.100']!.gratuitousSent, 0);
   transport.openError = null;
   clock.advance(10_000);
   assert.equal(engine.status().interfaces.eth0!.arp, true);
   assert.equal(engine.status().interfaces.eth0!.error, null);
+  clock.advance(200);
+  assert.equal(engine.status().ips['10.99.0.100']!.gratuitousSent, 6, 'the burst it owed goes out once the socket opens');
 });
 
 test('send failures are counted, not thrown', () => {
