@@ -60,7 +60,9 @@ export type DropReason =
   | 'nd-bad-option'
   | 'ns-unspecified-source-bad-destination'
   | 'ns-unspecified-source-with-slla'
-  | 'na-solicited-to-multicast';
+  | 'na-solicited-to-multicast'
+  /** An ARP request or NS asking to be answered at a group MAC (ours would be a broadcast amplifier). */
+  | 'sender-mac-multicast';
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; drop: DropReason };
 

@@ -83,6 +83,7 @@ export function respond(frame: Uint8Array, ctx: ResponderContext): Outcome {
     // us (a flooding switch, promiscuous mode) is not ours to answer.
     if (!bytesEqual(eth.dst, BROADCAST_MAC) && !bytesEqual(eth.dst, ctx.mac)) return { ...out, drop: 'not-for-us' };
     if (!ctx.ipv4.has(a.targetIp)) return { ...out, drop: 'not-owned' };
+    if (isMulticastMac(a.senderMac)) return { ...out, drop: 'sender-mac-multicast', malformed: true };
     // RFC 826: swap sender and target, fill in our hardware address, send to the requester's hardware
     // address. An RFC 5227 probe (sender IP 0.0.0.0) gets the same answer, which is how the address is defended.
     const reply = arpFrame(a.senderMac, ctx.mac, { op: ArpOp.Reply, senderMac: ctx.mac, senderIp: a.targetIp, targetMac: a.senderMac, targetIp: a.senderIp });
@@ -117,6 +118,7 @@ export function respond(frame: Uint8Array, ctx: ResponderContext): Outcome {
   // Unicast to the solicitor's link-layer address: its Source Link-Layer Address option when present,
   // else the frame's Ethernet source (a NUD probe usually carries no option).
   const unicastMac = nd.linkLayerAddress ?? eth.src;
+  if (!dad && isMulticastMac(unicastMac)) return { ...out, drop: 'sender-mac-multicast', malformed: true };
   const reply = encodeEthernet(ethernetDestinationFor(dst, unicastMac), ctx.mac, EtherType.Ipv6, na);
   return { ...out, reply, requestFor: formatIpv6(nd.target, 0) };
 }

@@ -94,6 +94,13 @@ const rows: Row[] = [
     drop: 'not-a-request',
     conflict: { ip: '10.99.0.100', mac: '02:cc:00:00:00:03' },
   },
+  {
+    name: 'ARP request for the VIP from a group sender MAC (would make our reply a broadcast)',
+    frame: arpFrame(BROADCAST_MAC, CLIENT, { op: ArpOp.Request, senderMac: BROADCAST_MAC, senderIp: CLIENT4, targetMac: ZERO_MAC, targetIp: VIP4 }),
+    drop: 'sender-mac-multicast',
+    malformed: true,
+  },
+  { name: 'NS for the VIP with a multicast source link-layer address', frame: ns({ lla: parseMac('33:33:00:00:00:01')! }), drop: 'sender-mac-multicast', malformed: true },
   { name: 'truncated ARP', frame: arpReq().subarray(0, 30), drop: 'arp-truncated', malformed: true },
   { name: 'runt frame', frame: Buffer.alloc(5), drop: 'ethernet-truncated', malformed: true },
   { name: 'IPv4 frame', frame: encodeEthernet(OURS, CLIENT, EtherType.Ipv4, Buffer.alloc(40)), drop: 'ethertype-unsupported', malformed: true },
