@@ -25,6 +25,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "errors.h"
 #include "features.h"
@@ -124,6 +125,9 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     ifindex_ = ifindex;
     on_frame_ = Napi::Persistent(info[3].As<Napi::Function>());
     on_error_ = Napi::Persistent(info[4].As<Napi::Function>());
+    // Callbacks run from libuv, outside any JS call: an async context makes them proper async resources
+    // (async_hooks, AsyncLocalStorage see one "ingot:PacketSocket" per socket).
+    async_ = std::make_unique<Napi::AsyncContext>(env, "ingot:PacketSocket", info.This().As<Napi::Object>());
     Ref();  // the JS object must outlive the poll handle that points at it
   }
 
@@ -135,6 +139,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   uv_poll_t* poll_ = nullptr;
   Napi::FunctionReference on_frame_;
   Napi::FunctionReference on_error_;
+  std::unique_ptr<Napi::AsyncContext> async_;
 
   Napi::Value Fd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }
 
@@ -209,16 +214,18 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
       if (from.sll_pkttype == PACKET_OUTGOING) continue;
       Napi::Buffer<uint8_t> frame = Napi::Buffer<uint8_t>::Copy(env, buf, static_cast<size_t>(n));
       Napi::Buffer<uint8_t> src = Napi::Buffer<uint8_t>::Copy(env, from.sll_addr, from.sll_halen <= 8 ? from.sll_halen : 8);
-      self->on_frame_.MakeCallback(env.Global(), {frame, Napi::Number::New(env, from.sll_ifindex),
-                                                  Napi::Number::New(env, from.sll_pkttype), src});
+      self->on_frame_.MakeCallback(env.Global(),
+                                   {frame, Napi::Number::New(env, from.sll_ifindex),
+                                    Napi::Number::New(env, from.sll_pkttype), src},
+                                   *self->async_);
       // The TypeScript side catches everything; if something still escaped, stop here and let Node report it.
       if (env.IsExceptionPending()) return;
     }
   }
 
   void ReportError(Napi::Env env, int err, const char* syscall) {
-    if (on_error_.IsEmpty()) return;
-    on_error_.MakeCallback(env.Global(), {ErrnoError(env, err, syscall).Value()});
+    if (on_error_.IsEmpty() || !async_) return;
+    on_error_.MakeCallback(env.Global(), {ErrnoError(env, err, syscall).Value()}, *async_);
   }
 
   void DoClose() {
@@ -240,6 +247,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     if (wasOpen) {
       on_frame_.Reset();
       on_error_.Reset();
+      async_.reset();
       Unref();
     }
     return info.Env().Undefined();
