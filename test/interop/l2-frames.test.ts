@@ -142,6 +142,13 @@ describe('Layer 2 frames between network namespaces (ARP, NDP, gratuitous takeov
       { ns: 'nodeb', ifname: IF, v4: '10.97.0.3/24', v6: 'fd00:97::3/64', mac: MAC_B },
       { ns: 'client', ifname: IF, v4: '10.97.0.2/24', v6: 'fd00:97::2/64', mac: MAC_C },
     ]);
+    // Node A is multi-homed: eth1 to another segment (namespace "far"), and a bridge brx with a port vx0.
+    lab.pair('nodea', 'far', { a: { v4: '10.96.0.1/24' }, b: { v4: '10.96.0.2/24' } }, 'eth1');
+    lab.exec('nodea', 'ip', ['link', 'add', 'brx', 'type', 'bridge']);
+    lab.exec('nodea', 'ip', ['link', 'add', 'vx0', 'type', 'veth', 'peer', 'name', 'vx1']);
+    lab.exec('nodea', 'ip', ['link', 'set', 'vx0', 'master', 'brx']);
+    lab.exec('nodea', 'ip', ['addr', 'add', '10.95.0.1/24', 'dev', 'vx0']);
+    for (const l of ['brx', 'vx0', 'vx1']) lab.exec('nodea', 'ip', ['link', 'set', l, 'up']);
     for (const n of ['nodea', 'nodeb']) {
       // arp_ignore=1: answer ARP only for addresses on the receiving interface; arp_announce=2: never use
       // the VIP as an ARP sender address. With the VIP on lo, the kernel stays silent about it on eth0.
@@ -150,7 +157,7 @@ describe('Layer 2 frames between network namespaces (ARP, NDP, gratuitous takeov
       lab.exec(n, 'ip', ['-6', 'addr', 'add', `${VIP6}/128`, 'dev', 'lo', 'nodad']);
     }
     // Link-local addresses go through DAD (about 1 s); wait until none is tentative so sources are stable.
-    for (const n of ['nodea', 'nodeb', 'client']) {
+    for (const n of ['nodea', 'nodeb', 'client', 'far']) {
       await waitFor(`${n}: no tentative IPv6 address`, () => lab.exec(n, 'ip', ['-6', 'addr', 'show', 'tentative']).trim() === '', { timeoutMs: 10_000, intervalMs: 100 });
     }
     a = startEngine('nodea');
@@ -187,6 +194,33 @@ describe('Layer 2 frames between network namespaces (ARP, NDP, gratuitous takeov
     assert.equal(st.ips[VIP4]!.responsesSent, st.ips[VIP4]!.requestsReceived);
     assert.deepEqual(st.ips[VIP4]!.interfaces, [IF]);
     assert.equal(st.ips[VIP4]!.rule, 'subnet');
+  });
+
+  it('multi-homed node: answers only on the interface whose subnet holds the VIP (MetalLB answers on all)', () => {
+    let far: { ok: boolean; out: string };
+    try {
+      far = { ok: true, out: lab.exec('far', 'arping', ['-c', '2', '-w', '3', '-I', 'eth1', VIP4]) };
+    } catch (e) {
+      far = { ok: false, out: (e as Error).message };
+    }
+    assert.equal(far.ok, false, `A answered on eth1, whose subnet does not hold the VIP: ${far.out}`);
+    // Control: the link itself works (A's kernel answers for its own eth1 address).
+    assert.match(lab.exec('far', 'arping', ['-c', '1', '-w', '3', '-I', 'eth1', '10.96.0.1']), /bytes from/);
+    // Selection as the engine sees it from the real /sys: the bridge port is out, loopback is out; a VIP in
+    // no subnet falls back to every eligible interface.
+    const facts = JSON.parse(lab.exec('nodea', process.execPath, ['--import', 'tsx', join(SUPPORT, 'facts.ts'), VIP4, '203.0.113.10'], { timeoutMs: 30_000 })) as {
+      eligibility: Record<string, string>;
+      choices: Record<string, { interfaces: string[]; rule: string }>;
+    };
+    assert.equal(facts.eligibility.vx0, 'enslaved');
+    assert.equal(facts.eligibility.lo, 'loopback');
+    assert.equal(facts.eligibility.eth0, 'ok');
+    assert.equal(facts.eligibility.eth1, 'ok');
+    assert.deepEqual(facts.choices[VIP4], { interfaces: [IF], rule: 'subnet' });
+    const fb = facts.choices['203.0.113.10']!;
+    assert.equal(fb.rule, 'fallback');
+    assert.ok(fb.interfaces.includes('eth0') && fb.interfaces.includes('eth1'), fb.interfaces.join());
+    assert.ok(!fb.interfaces.includes('vx0') && !fb.interfaces.includes('lo'), fb.interfaces.join());
   });
 
   it('NDP: ndisc6 gets our NA (only ours), and the client kernel resolves the IPv6 VIP', async () => {
