@@ -1,9 +1,9 @@
-# One addon, one source file per feature (see README.md). A future AF_PACKET transport for ARP/NDP adds
-# src/packet.cc to "sources" and one Register call in addon.cc; nothing else changes.
+# One addon, one source file per feature (see README.md): a new feature adds its file to "sources" and one
+# Register call in addon.cc.
 {
   "targets": [{
     "target_name": "ingot_native",
-    "sources": ["src/addon.cc", "src/errors.cc", "src/sockopt.cc"],
+    "sources": ["src/addon.cc", "src/errors.cc", "src/sockopt.cc", "src/packet.cc"],
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
     # Errors are thrown as pending JS exceptions by hand: no C++ exceptions cross the N-API boundary.
     "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS", "NAPI_VERSION=8"],

@@ -7,14 +7,16 @@
 
 namespace ingot {
 
-void ThrowErrno(Napi::Env env, int err, const std::string& syscall) {
+void ThrowErrno(Napi::Env env, int err, const std::string& syscall) { ErrnoError(env, err, syscall).ThrowAsJavaScriptException(); }
+
+Napi::Error ErrnoError(Napi::Env env, int err, const std::string& syscall) {
   // uv_err_name takes libuv's negative codes, which on Unix are -errno; it knows every errno we can meet here.
   const char* code = uv_err_name(-err);
   Napi::Error e = Napi::Error::New(env, syscall + " " + code + ": " + std::strerror(err));
   e.Set("code", Napi::String::New(env, code));
   e.Set("errno", Napi::Number::New(env, -err));
   e.Set("syscall", Napi::String::New(env, syscall));
-  e.ThrowAsJavaScriptException();
+  return e;
 }
 
 static void ThrowType(const Napi::CallbackInfo& info, const char* name, const char* what) {

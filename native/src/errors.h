@@ -12,6 +12,9 @@ namespace ingot {
 // properties code ('EADDRNOTAVAIL'), errno (negative, as libuv and Node report it) and syscall.
 void ThrowErrno(Napi::Env env, int err, const std::string& syscall);
 
+// The same Error, returned instead of thrown (for errors delivered to a callback, outside any JS call).
+Napi::Error ErrnoError(Napi::Env env, int err, const std::string& syscall);
+
 // Argument readers: on a wrong type they throw a TypeError naming the argument and return false.
 bool ArgInt(const Napi::CallbackInfo& info, size_t i, const char* name, int* out);
 bool ArgString(const Napi::CallbackInfo& info, size_t i, const char* name, std::string* out);

@@ -125,3 +125,64 @@ function seriesKey(e: AnnouncedSeries): string {
   // NUL never appears in label values that come from Kubernetes names or IP literals.
   return `${e.service}\0${e.protocol}\0${e.node}\0${e.ip}`;
 }
+
+/**
+ * Layer 2 frame metrics (MetalLB v0.12 names and `ip` label) plus ingot's count of malformed frames. An IP's
+ * series exist at 0 from the moment it is owned and are removed when it no longer is (`forgetIp`).
+ */
+export class Layer2Metrics {
+  readonly registry: Registry;
+  private readonly requests: Counter<'ip'>;
+  private readonly responses: Counter<'ip'>;
+  private readonly gratuitous: Counter<'ip'>;
+  private readonly malformed: Counter<'reason'>;
+  private readonly ips = new Set<string>();
+
+  constructor(opts: MetricsOptions = {}) {
+    this.registry = opts.registry ?? new Registry();
+    const registers = [this.registry];
+    this.requests = new Counter({ name: 'metallb_layer2_requests_received', help: 'Number of layer2 requests received for owned IPs', labelNames: ['ip'], registers });
+    this.responses = new Counter({ name: 'metallb_layer2_responses_sent', help: 'Number of layer2 responses sent for owned IPs', labelNames: ['ip'], registers });
+    this.gratuitous = new Counter({ name: 'metallb_layer2_gratuitous_sent', help: 'Number of gratuitous layer2 packets sent for owned IPs', labelNames: ['ip'], registers });
+    this.malformed = new Counter({ name: 'ingot_layer2_malformed_frames_total', help: 'ARP / Neighbor Discovery frames dropped as malformed, by reason', labelNames: ['reason'], registers });
+  }
+
+  /** Declares an owned IP so its three series exist at 0. */
+  addIp(ip: string): void {
+    if (this.ips.has(ip)) return;
+    this.ips.add(ip);
+    this.requests.inc({ ip }, 0);
+    this.responses.inc({ ip }, 0);
+    this.gratuitous.inc({ ip }, 0);
+  }
+
+  forgetIp(ip: string): void {
+    if (!this.ips.delete(ip)) return;
+    this.requests.remove({ ip });
+    this.responses.remove({ ip });
+    this.gratuitous.remove({ ip });
+  }
+
+  requestReceived(ip: string): void {
+    this.addIp(ip);
+    this.requests.inc({ ip });
+  }
+
+  responseSent(ip: string): void {
+    this.addIp(ip);
+    this.responses.inc({ ip });
+  }
+
+  gratuitousSent(ip: string, frames: number): void {
+    this.addIp(ip);
+    this.gratuitous.inc({ ip }, frames);
+  }
+
+  malformedFrame(reason: string): void {
+    this.malformed.inc({ reason });
+  }
+
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

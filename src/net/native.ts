@@ -17,10 +17,35 @@ export interface NativeAddon {
   getMinTtl(fd: number): number;
 }
 
-/** Must equal kAbiVersion in native/src/addon.cc. */
-export const NATIVE_ABI_VERSION = 1;
+/** One AF_PACKET socket of native/src/packet.cc. Policy (filters, error wording) lives in src/l2/transport.ts. */
+export interface NativePacketSocket {
+  readonly fd: number;
+  /** Sends a whole Ethernet frame out of the bound interface; returns the octets sent. Throws errno errors. */
+  send(frame: Buffer): number;
+  addMembership(mac: Buffer): void;
+  dropMembership(mac: Buffer): void;
+  /** Stops polling and closes the fd; idempotent. */
+  close(): void;
+}
 
-const FUNCTIONS = ['tcpSocket', 'closeFd', 'bind', 'setMd5Key', 'setTtl', 'getTtl', 'setMinTtl', 'getMinTtl'] as const;
+/** `frame`: the whole Ethernet frame; `pkttype`: PACKET_HOST (0), _BROADCAST (1), _MULTICAST (2), _OTHERHOST (3). */
+export type NativeFrameCallback = (frame: Buffer, ifindex: number, pkttype: number, srcMac: Buffer) => void;
+
+/** native/src/packet.cc: AF_PACKET sockets for ARP and NDP (Layer 2 mode). */
+export interface PacketAddon {
+  PacketSocket: new (
+    ifindex: number,
+    protocol: number,
+    filter: Buffer,
+    onFrame: NativeFrameCallback,
+    onError: (err: NodeJS.ErrnoException) => void,
+  ) => NativePacketSocket;
+}
+
+/** Must equal kAbiVersion in native/src/addon.cc. */
+export const NATIVE_ABI_VERSION = 2;
+
+const FUNCTIONS = ['tcpSocket', 'closeFd', 'bind', 'setMd5Key', 'setTtl', 'getTtl', 'setMinTtl', 'getMinTtl', 'PacketSocket'] as const;
 
 /**
  * Where a build may be, relative to this module: src/net/ under tsx and dist/net/ once compiled sit at the same
@@ -32,17 +57,17 @@ export function addonCandidates(): string[] {
   );
 }
 
-let cached: NativeAddon | undefined;
+let cached: (NativeAddon & PacketAddon) | undefined;
 
 /** The addon, loaded once. Throws an Error saying how to build it when it is missing or stale. */
-export function loadNative(): NativeAddon {
+export function loadNative(): NativeAddon & PacketAddon {
   if (cached) return cached;
   const candidates = addonCandidates();
   const path = candidates.find((p) => existsSync(p));
   if (path === undefined) {
     throw new Error(
       `ingot's native addon is not built (looked for ${candidates.join(', ')}). ` +
-        'It provides TCP-MD5 and TTL/GTSM socket options, which Node has no API for. Build it with `npm ci` ' +
+        'It provides TCP-MD5 and TTL/GTSM socket options and the AF_PACKET sockets of Layer 2 mode, which Node has no API for. Build it with `npm ci` ' +
         '(or `npm run build:native`); that needs python3, make, g++ and the Node headers (include/node).',
     );
   }
@@ -61,7 +86,7 @@ export function loadNative(): NativeAddon {
 }
 
 /** Checks the shape of a loaded module; exported for tests. */
-export function checkAddon(mod: unknown, path: string): NativeAddon {
+export function checkAddon(mod: unknown, path: string): NativeAddon & PacketAddon {
   const m = mod as Partial<Record<string, unknown>>;
   const missing = FUNCTIONS.filter((f) => typeof m[f] !== 'function');
   if (m.abiVersion !== NATIVE_ABI_VERSION || missing.length > 0) {
@@ -71,5 +96,5 @@ export function checkAddon(mod: unknown, path: string): NativeAddon {
         'rebuild it with `npm run build:native`',
     );
   }
-  return mod as NativeAddon;
+  return mod as NativeAddon & PacketAddon;
 }

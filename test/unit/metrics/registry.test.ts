@@ -61,3 +61,21 @@ test('two instances do not share a registry (no duplicate-registration error)', 
   const b = new SpeakerMetrics();
   assert.notEqual(a.registry, b.registry);
 });
+
+test('layer2: MetalLB counters per ip exist at 0 once owned, count, and are removed when the IP goes', async () => {
+  const { Layer2Metrics } = await import('../../../src/metrics/registry.js');
+  const m = new Layer2Metrics();
+  m.addIp('10.99.0.100');
+  m.requestReceived('10.99.0.100');
+  m.responseSent('10.99.0.100');
+  m.gratuitousSent('fd00:99::100', 3);
+  m.malformedFrame('nd-bad-hop-limit');
+  let text = await m.metrics();
+  assert.deepEqual(lines(text, 'metallb_layer2_requests_received'), ['metallb_layer2_requests_received{ip="10.99.0.100"} 1', 'metallb_layer2_requests_received{ip="fd00:99::100"} 0']);
+  assert.deepEqual(lines(text, 'metallb_layer2_responses_sent'), ['metallb_layer2_responses_sent{ip="10.99.0.100"} 1', 'metallb_layer2_responses_sent{ip="fd00:99::100"} 0']);
+  assert.deepEqual(lines(text, 'metallb_layer2_gratuitous_sent'), ['metallb_layer2_gratuitous_sent{ip="10.99.0.100"} 0', 'metallb_layer2_gratuitous_sent{ip="fd00:99::100"} 3']);
+  assert.deepEqual(lines(text, 'ingot_layer2_malformed_frames_total'), ['ingot_layer2_malformed_frames_total{reason="nd-bad-hop-limit"} 1']);
+  m.forgetIp('10.99.0.100');
+  text = await m.metrics();
+  assert.doesNotMatch(text, /10\.99\.0\.100/);
+});
