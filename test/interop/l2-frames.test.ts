@@ -25,7 +25,7 @@ import {
 import type { Layer2Status } from '../../src/l2/engine.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { interopSkip } from '../helpers/interop.js';
-import { NetnsLab, waitFor } from '../helpers/netns.js';
+import { NetnsLab, waitFor } from '../../src/lab/netns.js';
 
 const SUPPORT = join(REPO_ROOT, 'test/interop/support/l2');
 const VIP4 = '10.97.0.100';
