@@ -4,7 +4,7 @@
 // MetalLB keys the set by prefix and lets a random map order pick the winner when two Services produce the
 // same prefix with different attributes; ingot merges deterministically instead (see mergeInto) so every
 // node, and every run, sends the same thing.
-import { parseIP, makePrefix } from '../config/index.js';
+import { parseIP, makePrefix } from '../ip/index.js';
 import type { Config, LargeCommunity, Pool } from '../config/index.js';
 import type { Route } from '../bgp/adj-rib-out.js';
 

@@ -4,8 +4,9 @@
 // announces only from nodes with a ready local endpoint, Cluster from every node as long as some endpoint is
 // ready anywhere (withdrawing on zero endpoints is what makes anycast across clusters work). ingot adds the
 // Kubernetes-wide exclusion label and says when a BGP node has no peer to announce to.
-import { parseIP, prefixContains, selectorMatches } from '../config/index.js';
-import type { Config, IPAddress, Pool, Protocol } from '../config/index.js';
+import { selectorMatches } from '../config/index.js';
+import type { Config, Pool, Protocol } from '../config/index.js';
+import { parseIP, prefixContains, type IPAddress } from '../ip/index.js';
 import type { EndpointView, NodeView, ServiceView, WithdrawReason } from './types.js';
 
 /** Kubernetes' well-known label: the node must not be a load-balancer target (KEP-1143). */

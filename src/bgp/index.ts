@@ -30,8 +30,4 @@ export {
   prefixToString,
   prefixStrings,
   prefixListEquals,
-  formatIpv4,
-  formatIpv6,
-  parseIpv4,
-  parseIpv6,
 } from './nlri.js';

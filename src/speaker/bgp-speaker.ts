@@ -33,6 +33,7 @@ import type { LastError, Negotiated } from '../bgp/fsm.js';
 import { BgpSession, type SessionOptions } from '../bgp/session.js';
 import type { Capability, CodecContext, Family } from '../bgp/types.js';
 import type { Peer } from '../config/types.js';
+import { familyOfText, formatIPv4, type IPFamily } from '../ip/index.js';
 import { nullLogger, type Logger } from '../log.js';
 import type { SpeakerMetrics } from '../metrics/registry.js';
 import type { NativeAddon } from '../net/native.js';
@@ -78,7 +79,7 @@ export const STOP_TIMEOUT_MS = 5000;
 const SLICE_BYTES = 64 * 1024;
 
 interface Listener {
-  readonly family: 4 | 6;
+  readonly family: IPFamily;
   readonly server: net.Server;
   /** The TCP-MD5 keys set on it: peer address → key. */
   keys: Map<string, string>;
@@ -162,7 +163,7 @@ export class BgpSpeaker {
     if (this.listenAt === null || this.listeners.length > 0) return;
     const { host, port } = this.listenAt;
     const wildcard6 = net.isIPv6(host) && /^[0:]+$/.test(host);
-    const specs: { family: 4 | 6; host: string }[] = wildcard6
+    const specs: { family: IPFamily; host: string }[] = wildcard6
       ? [{ family: 4, host: '0.0.0.0' }, { family: 6, host: '::' }]
       : [{ family: net.isIPv6(host) ? 6 : 4, host }];
     let bound = port;
@@ -180,7 +181,7 @@ export class BgpSpeaker {
     }
   }
 
-  private async openListener(family: 4 | 6, host: string, port: number): Promise<Listener> {
+  private async openListener(family: IPFamily, host: string, port: number): Promise<Listener> {
     const md5 = this.listenerMd5Keys(family);
     let server: net.Server;
     if (md5.size > 0) {
@@ -207,10 +208,10 @@ export class BgpSpeaker {
   }
 
   /** The configured passwords of the peers of one family: peer address → key. */
-  private listenerMd5Keys(family: 4 | 6): Map<string, string> {
+  private listenerMd5Keys(family: IPFamily): Map<string, string> {
     const want = new Map<string, string>();
     for (const p of this.peers.values()) {
-      if (p.config.password !== null && ipFamily(p.config.peerAddress) === family) want.set(p.config.peerAddress, p.config.password);
+      if (p.config.password !== null && familyOfText(p.config.peerAddress) === family) want.set(p.config.peerAddress, p.config.password);
     }
     return want;
   }
@@ -587,7 +588,7 @@ export class BgpSpeaker {
       const ttl = ttlFor(c);
       const sock = createBgpSocket(
         {
-          family: ipFamily(c.peerAddress),
+          family: familyOfText(c.peerAddress),
           ...(c.sourceAddress !== null ? { localAddress: c.sourceAddress } : {}),
           ...(c.password !== null ? { md5: { peer: c.peerAddress, key: c.password } } : {}),
           ...(ttl !== undefined ? { ttl } : {}),
@@ -717,7 +718,7 @@ export class BgpSpeaker {
         ? {
             holdTime: neg.holdTime,
             keepaliveTime: neg.keepaliveTime,
-            peerBgpId: ipv4Text(neg.peerBgpId),
+            peerBgpId: formatIPv4(neg.peerBgpId),
             peerAs: neg.peerAs,
             fourOctetAs: ctx.as4,
             extendedMessage: ctx.extendedMessage,
@@ -817,10 +818,6 @@ function sortKeys(o: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-function ipFamily(a: string): 4 | 6 {
-  return net.isIPv6(a) ? 6 : 4;
-}
-
 /**
  * Sending TTL: 255 for GTSM (RFC 5082 §3) and for ebgp-multihop; 1 for other eBGP sessions (the peer is
  * directly connected, as FRR and BIRD assume by default); the system default for iBGP.
@@ -835,10 +832,6 @@ function familyName(f: Family): string {
   const afi = f.afi === Afi.Ipv4 ? 'ipv4' : f.afi === Afi.Ipv6 ? 'ipv6' : `afi${f.afi}`;
   const safi = f.safi === Safi.Unicast ? 'unicast' : f.safi === Safi.Multicast ? 'multicast' : `safi${f.safi}`;
   return `${afi}-${safi}`;
-}
-
-function ipv4Text(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
 }
 
 /**

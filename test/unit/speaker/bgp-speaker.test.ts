@@ -21,8 +21,8 @@ import {
   ipv4Prefixes,
   Origin,
   packAnnouncements,
-  parseIpv4,
 } from '../../../src/bgp/index.js';
+import { ipv4Number } from '../../../src/ip/index.js';
 import { SpeakerMetrics } from '../../../src/metrics/registry.js';
 import { createLogger } from '../../../src/log.js';
 import { TestPeer, advanceUntil, captureLog, closedPort, ifaceTable, peerConfig, route4, route6, turns, until } from './harness.js';
@@ -365,7 +365,7 @@ describe('BgpSpeaker: socket options and received UPDATEs', () => {
     speaker.setAdvertisementsAll([route4('10.1.0.1/32')]);
     await until(() => peer.routes.size === 1, 'Established');
     const ctx = makeContext({ as4: true });
-    const good = packAnnouncements(ipv4Prefixes(Uint32Array.of(parseIpv4('192.0.2.0')), Uint8Array.of(24)), [attr.origin(Origin.Igp), attr.asSequence([]), attr.nextHop(parseIpv4('127.0.0.21')), attr.localPref(100)], ctx).bytes;
+    const good = packAnnouncements(ipv4Prefixes(Uint32Array.of(ipv4Number('192.0.2.0')), Uint8Array.of(24)), [attr.origin(Origin.Igp), attr.asSequence([]), attr.nextHop(ipv4Number('127.0.0.21')), attr.localPref(100)], ctx).bytes;
     const broken = Uint8Array.from(good);
     // ORIGIN is the first attribute: header 19 + withdrawn length 2 + path attribute length 2, then flags,
     // type, length, value. ORIGIN 7 is invalid: RFC 7606 §7.1 says treat-as-withdraw.
