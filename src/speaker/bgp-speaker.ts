@@ -13,8 +13,8 @@
 import * as net from 'node:net';
 import * as os from 'node:os';
 import { AdjRibOut, type ExportPolicy, type Route, type UnsendableRoute } from '../bgp/adj-rib-out.js';
-import type { Clock, TimerHandle } from '../bgp/clock.js';
-import { systemClock } from '../bgp/clock.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import { systemClock } from '../clock.js';
 import {
   Afi,
   CapabilityCode,

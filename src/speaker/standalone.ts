@@ -16,6 +16,7 @@ import {
   type NodeView,
 } from '../announce/index.js';
 import { parseConfig, type Config, type Peer } from '../config/index.js';
+import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import type { Logger } from '../log.js';
 import { nullLogger } from '../log.js';
 import { parseCluster, type Cluster } from '../plan/cluster.js';
@@ -90,6 +91,8 @@ export interface StandaloneOptions {
   readonly debounceMs?: number;
   /** Watch the files' directories (default true; tests call reload() themselves). */
   readonly watch?: boolean;
+  /** Timers (the debounce); default the system clock. */
+  readonly clock?: Clock;
 }
 
 /** Keeps a BgpSpeaker in line with the two files. */
@@ -101,7 +104,8 @@ export class Standalone {
   private configText: string | null = null;
   private clusterText: string | null = null;
   private watchers: FSWatcher[] = [];
-  private debounce: ReturnType<typeof setTimeout> | undefined;
+  private debounce: TimerHandle | undefined;
+  private readonly clock: Clock;
   private closed = false;
   private warnedNodeMissing = false;
   /** Files whose latest content is bad (their last good content is in force). */
@@ -112,6 +116,7 @@ export class Standalone {
   constructor(o: StandaloneOptions) {
     this.o = { ...o, configFile: resolve(o.configFile), clusterFile: resolve(o.clusterFile) };
     this.log = o.logger ?? nullLogger;
+    this.clock = o.clock ?? systemClock();
   }
 
   /**
@@ -141,7 +146,7 @@ export class Standalone {
 
   close(): void {
     this.closed = true;
-    if (this.debounce !== undefined) clearTimeout(this.debounce);
+    if (this.debounce !== undefined) this.clock.clearTimeout(this.debounce);
     for (const w of this.watchers) w.close();
     this.watchers = [];
   }
@@ -230,8 +235,8 @@ export class Standalone {
 
   private schedule(): void {
     if (this.closed) return;
-    if (this.debounce !== undefined) clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => {
+    if (this.debounce !== undefined) this.clock.clearTimeout(this.debounce);
+    this.debounce = this.clock.setTimeout(() => {
       this.debounce = undefined;
       this.reload('file changed');
     }, this.o.debounceMs ?? 200);

@@ -4,7 +4,7 @@
 import * as net from 'node:net';
 import type { Route } from '../../../src/bgp/adj-rib-out.js';
 import { BgpSession, type SessionOptions } from '../../../src/bgp/session.js';
-import type { Clock } from '../../../src/bgp/clock.js';
+import type { Clock } from '../../../src/clock.js';
 import type { LastError, Negotiated } from '../../../src/bgp/fsm.js';
 import {
   Afi,
