@@ -154,11 +154,6 @@ export function encodeMessage(msg: BgpMessage, ctx: CodecContext): Uint8Array {
   return scratch.slice(0, encodeMessageInto(msg, ctx, scratch, 0));
 }
 
-/** A NOTIFICATION message for a BgpError (what the session sends before closing). */
-export function notificationFor(err: BgpError): NotificationMessage {
-  return { type: MessageType.Notification, code: err.code, subcode: err.subcode, data: err.data };
-}
-
 /** A ROUTE-REFRESH message. */
 export function routeRefresh(afi: number, safi: number, subtype: RouteRefreshSubtype = RouteRefreshSubtype.Normal): RouteRefreshMessage {
   return { type: MessageType.RouteRefresh, afi, safi, subtype };
