@@ -2,7 +2,7 @@
 // each IP × each of its pool's bgp-advertisements gives the IP masked to aggregation-length(-v6), with that
 // advertisement's LOCAL_PREF, communities and large communities (../shared/spec/metallb-compat.md §3.2).
 // MetalLB keys the set by prefix and lets a random map order pick the winner when two Services produce the
-// same prefix with different attributes; ingot merges deterministically instead (see mergeInto) so every
+// same prefix with different attributes; ingot merges deterministically instead (see routeOf) so every
 // node, and every run, sends the same thing.
 import { ipv6ToBytes, makePrefix, parseIP, type IPFamily } from '../ip/index.js';
 import type { Config, LargeCommunity, Pool } from '../config/index.js';
@@ -29,6 +29,31 @@ interface Entry {
   readonly value: bigint;
   readonly length: number;
   readonly contributions: Map<string, BgpAdvertisement[]>;
+  // Reference counts over every contribution, so adding or removing one Service costs its own
+  // advertisements, not the prefix's other Services (256 Services can share one /24 aggregate).
+  readonly localPrefs: Map<number, number>;
+  readonly communities: Map<number, number>;
+  readonly large: Map<string, { value: LargeCommunity; n: number }>;
+}
+
+function count<K>(m: Map<K, number>, k: K, d: number): void {
+  const n = (m.get(k) ?? 0) + d;
+  if (n === 0) m.delete(k);
+  else m.set(k, n);
+}
+
+function account(e: Entry, advs: readonly BgpAdvertisement[], d: 1 | -1): void {
+  for (const adv of advs) {
+    count(e.localPrefs, adv.localPref, d);
+    for (const c of adv.communities) count(e.communities, c, d);
+    for (const l of adv.largeCommunities) {
+      const k = `${l.globalAdministrator}:${l.localData1}:${l.localData2}`;
+      const x = e.large.get(k);
+      const n = (x?.n ?? 0) + d;
+      if (n === 0) e.large.delete(k);
+      else e.large.set(k, { value: l, n });
+    }
+  }
 }
 
 /**
@@ -45,7 +70,7 @@ export class AdvertisementTable {
    * Sets the advertisements of one Service (replacing what it had). Returns the prefixes whose route
    * changed: `changed` (added or new attributes, with the route) and `removed` (no Service produces it now).
    */
-  set(service: string, ips: readonly string[], pool: Pool): { changed: Advertisement[]; removed: string[] } {
+  set(service: string, ips: readonly string[], pool: Pool): { changed: Route[]; removed: string[] } {
     const mine = new Map<string, BgpAdvertisement[]>();
     for (const text of ips) {
       const ip = parseIP(text);
@@ -55,7 +80,7 @@ export class AdvertisementTable {
         const p = makePrefix(ip.family, ip.value, length);
         let e = this.entries.get(p.text);
         if (e === undefined) {
-          e = { prefix: p.text, family: ip.family, value: p.first, length, contributions: new Map() };
+          e = { prefix: p.text, family: ip.family, value: p.first, length, contributions: new Map(), localPrefs: new Map(), communities: new Map(), large: new Map() };
           this.entries.set(p.text, e);
         }
         let l = mine.get(p.text);
@@ -67,9 +92,14 @@ export class AdvertisementTable {
     for (const prefix of mine.keys()) touched.add(prefix);
     for (const prefix of touched) {
       const e = this.entries.get(prefix)!;
+      const old = e.contributions.get(service);
+      if (old !== undefined) account(e, old, -1);
       const advs = mine.get(prefix);
       if (advs === undefined) e.contributions.delete(service);
-      else e.contributions.set(service, advs);
+      else {
+        e.contributions.set(service, advs);
+        account(e, advs, 1);
+      }
     }
     if (mine.size === 0) this.byService.delete(service);
     else this.byService.set(service, [...mine.keys()]);
@@ -77,11 +107,17 @@ export class AdvertisementTable {
   }
 
   /** Removes a Service's advertisements; same result shape as `set`. */
-  delete(service: string): { changed: Advertisement[]; removed: string[] } {
+  delete(service: string): { changed: Route[]; removed: string[] } {
     const had = this.byService.get(service);
     if (had === undefined) return { changed: [], removed: [] };
     this.byService.delete(service);
-    for (const prefix of had) this.entries.get(prefix)?.contributions.delete(service);
+    for (const prefix of had) {
+      const e = this.entries.get(prefix);
+      const old = e?.contributions.get(service);
+      if (e === undefined || old === undefined) continue;
+      account(e, old, -1);
+      e.contributions.delete(service);
+    }
     return this.collect(had);
   }
 
@@ -101,8 +137,8 @@ export class AdvertisementTable {
     return [...this.entries.values()].filter((e) => e.contributions.size > 0).sort(compareEntries).map(merge);
   }
 
-  private collect(prefixes: Iterable<string>): { changed: Advertisement[]; removed: string[] } {
-    const changed: Advertisement[] = [];
+  private collect(prefixes: Iterable<string>): { changed: Route[]; removed: string[] } {
+    const changed: Route[] = [];
     const removed: string[] = [];
     for (const prefix of prefixes) {
       const e = this.entries.get(prefix)!;
@@ -110,7 +146,7 @@ export class AdvertisementTable {
         this.entries.delete(prefix);
         removed.push(prefix);
       } else {
-        changed.push(merge(e));
+        changed.push(routeOf(e));
       }
     }
     return { changed, removed };
@@ -134,19 +170,15 @@ function compareEntries(a: Entry, b: Entry): number {
   return a.length - b.length;
 }
 
-/** The route of one prefix from all its contributions (deterministic whatever the order they came in). */
-function merge(e: Entry): Advertisement {
+/**
+ * The route of one prefix from all its contributions: communities are the union and LOCAL_PREF is the
+ * highest — the most-preferred intent wins, and no Service loses its tags; deterministic whatever the order.
+ */
+function routeOf(e: Entry): Route {
   let localPref = -1;
-  const communities = new Set<number>();
-  const large = new Map<string, LargeCommunity>();
-  for (const advs of e.contributions.values()) {
-    for (const adv of advs) {
-      if (adv.localPref > localPref) localPref = adv.localPref;
-      for (const c of adv.communities) communities.add(c);
-      for (const l of adv.largeCommunities) large.set(`${l.globalAdministrator}:${l.localData1}:${l.localData2}`, l);
-    }
-  }
-  const largeCommunities = [...large.values()]
+  for (const lp of e.localPrefs.keys()) if (lp > localPref) localPref = lp;
+  const largeCommunities = [...e.large.values()]
+    .map((x) => x.value)
     .sort((a, b) => a.globalAdministrator - b.globalAdministrator || a.localData1 - b.localData1 || a.localData2 - b.localData2)
     .map((l) => ({ globalAdmin: l.globalAdministrator, localData1: l.localData1, localData2: l.localData2 }));
   return {
@@ -156,10 +188,14 @@ function merge(e: Entry): Advertisement {
     addr6: e.family === 6 ? ipv6ToBytes(e.value) : null,
     length: e.length,
     localPref,
-    communities: [...communities].sort((x, y) => x - y),
+    communities: [...e.communities.keys()].sort((x, y) => x - y),
     largeCommunities,
-    services: [...e.contributions.keys()].sort(),
   };
+}
+
+/** routeOf plus the Services behind the prefix (for /status, tests and `ingot plan`-style views). */
+function merge(e: Entry): Advertisement {
+  return { ...routeOf(e), services: [...e.contributions.keys()].sort() };
 }
 
 /** Convenience for callers holding a Config and Service keys → IPs with their pool names. */

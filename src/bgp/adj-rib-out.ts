@@ -89,8 +89,10 @@ export class AdjRibOut {
     return this.desired.values();
   }
 
-  hasDesired(prefix: string): boolean {
-    return this.desired.has(prefix);
+  /** The prefix is desired and this session can carry it (family negotiated, next hop known). */
+  carries(prefix: string, ctx: CodecContext, policy: ExportPolicy): boolean {
+    const r = this.desired.get(prefix);
+    return r !== undefined && unsendableReason(r, ctx, policy) === null;
   }
 
   /** Routes the peer holds from us. */

@@ -7,6 +7,7 @@
 import { AdvertisementTable, endpointReason, peersForNode } from '../announce/index.js';
 import type { Announcer, AnnouncementDetail, EndpointView, NodeView, ServiceView } from '../agent/types.js';
 import type { Config, Pool } from '../config/index.js';
+import type { Route } from '../bgp/adj-rib-out.js';
 import type { BgpSpeaker } from './bgp-speaker.js';
 
 export class BgpAnnouncer implements Announcer {
@@ -57,8 +58,7 @@ export class BgpAnnouncer implements Announcer {
   detail(key: string): AnnouncementDetail {
     const prefixes = this.table.prefixesOf(key);
     if (prefixes.length === 0) return { prefixes: [], peers: [] };
-    const sentTo = this.speaker.prefixPeers();
-    return { prefixes: [...prefixes], peers: [...new Set(prefixes.flatMap((x) => sentTo.get(x) ?? []))].sort() };
+    return { prefixes: [...prefixes], peers: this.speaker.peersCarrying(prefixes) };
   }
 
   status(): ReturnType<BgpSpeaker['status']> {
@@ -83,7 +83,7 @@ export class BgpAnnouncer implements Announcer {
     this.peerCount = peers.length;
   }
 
-  private apply(r: { changed: ReturnType<AdvertisementTable['all']>; removed: string[] }): void {
+  private apply(r: { changed: readonly Route[]; removed: readonly string[] }): void {
     for (const a of r.changed) this.speaker.announceRoute(a);
     for (const p of r.removed) this.speaker.withdrawRoute(p);
   }

@@ -233,9 +233,21 @@ export class BgpSpeaker implements SpeakerCore {
     }
   }
 
-  /** Prefix → keys of the Established peers carrying it (for /status). */
+  /** Prefix → keys of the Established peers carrying it (for /status). O(table × peers). */
   prefixPeers(): Map<string, string[]> {
     return prefixPeers(this);
+  }
+
+  /** Keys (sorted) of the Established peers carrying at least one of `prefixes`. O(peers × prefixes). */
+  peersCarrying(prefixes: readonly string[]): string[] {
+    const out: string[] = [];
+    for (const p of this.peers.values()) {
+      if (p.session.state !== 'Established' || p.policy === null) continue;
+      const ctx = p.session.context;
+      const policy = p.policy;
+      if (prefixes.some((x) => p.rib.carries(x, ctx, policy))) out.push(p.key);
+    }
+    return out.sort();
   }
 
   /** Sessions and listeners (the per-Service list is the node agent's: NodeAgent.announcements()). */
