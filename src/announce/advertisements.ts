@@ -132,6 +132,11 @@ export class AdvertisementTable {
     return e === undefined || e.contributions.size === 0 ? undefined : merge(e);
   }
 
+  /** Every route (without the services list), sorted by family, then address, then length. */
+  routes(): Route[] {
+    return [...this.entries.values()].filter((e) => e.contributions.size > 0).sort(compareEntries).map(routeOf);
+  }
+
   /** Every advertisement, sorted by family, then address, then length. */
   all(): Advertisement[] {
     return [...this.entries.values()].filter((e) => e.contributions.size > 0).sort(compareEntries).map(merge);

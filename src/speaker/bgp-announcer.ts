@@ -51,8 +51,13 @@ export class BgpAnnouncer implements Announcer {
     this.invalidate.push(cb);
   }
 
+  /**
+   * The first full state is in: the whole table once more, sorted, as one desired set (the same initial
+   * UPDATEs, in the same order, as a whole-table speaker sends), and the table is complete (End-of-RIB may
+   * follow it, RFC 4724 §2).
+   */
   synced(): void {
-    this.speaker.markTableReady();
+    this.speaker.setAdvertisementsAll(this.table.routes());
   }
 
   detail(key: string): AnnouncementDetail {
