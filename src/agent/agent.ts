@@ -34,7 +34,7 @@ export class NodeAgent {
   private readonly metrics: SpeakerMetrics | undefined;
   private readonly log: Logger;
   private config: Config | null = null;
-  private node: NodeView;
+  private nodeView: NodeView;
   private readonly services = new Map<string, ServiceState>();
   private readonly endpoints = new Map<string, readonly EndpointView[]>();
   /** Inside batch(): keys to decide at its end (null: every Service). */
@@ -44,11 +44,16 @@ export class NodeAgent {
     this.nodeName = o.nodeName;
     this.metrics = o.metrics;
     this.log = o.logger ?? nullLogger;
-    this.node = { name: o.nodeName, labels: {} };
+    this.nodeView = { name: o.nodeName, labels: {} };
     for (const a of o.announcers) {
       this.announcers.set(a.protocol, a);
       a.onInvalidate(() => this.touchAll());
     }
+  }
+
+  /** This node as last given by setNode (labels empty until then). */
+  get node(): NodeView {
+    return this.nodeView;
   }
 
   /** A new config: the announcers first (BGP peers), then every Service is re-decided. */
@@ -60,7 +65,7 @@ export class NodeAgent {
 
   /** This node's labels (every Service is re-decided: the exclusion label, peer node-selectors). */
   setNode(node: NodeView): void {
-    this.node = node;
+    this.nodeView = node;
     for (const a of this.announcers.values()) a.setNode(node);
     this.touchAll();
   }
