@@ -13,11 +13,12 @@ import { attr } from './attributes.js';
 import { ipv4Prefixes, ipv6Prefixes } from './nlri.js';
 import { packAnnouncements, packWithdrawals } from './packer.js';
 import type { CodecContext, LargeCommunity, PathAttribute } from './types.js';
+import type { IPFamily } from '../ip/index.js';
 
 /** One route to advertise. `prefix` is the canonical text and the table key. */
 export interface Route {
   readonly prefix: string;
-  readonly family: 4 | 6;
+  readonly family: IPFamily;
   /** IPv4 network address as an unsigned 32-bit number (ignored for IPv6). */
   readonly addr4: number;
   /** IPv6 network address, 16 octets (null for IPv4). */
