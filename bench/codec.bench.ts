@@ -24,33 +24,32 @@ import {
   makeContext,
   packAnnouncements,
   packWithdrawals,
-  parseIpv4,
-  parseIpv6,
   type BgpMessage,
   type OpenMessage,
   type UpdateMessage,
 } from '../src/bgp/index.js';
+import { ipv4Number, ipv6Bytes } from '../src/ip/index.js';
 
 const ctx = makeContext({ as4: true });
 const v4none = emptyPrefixList(Afi.Ipv4);
 
 function v4Update(n: number): UpdateMessage {
-  const addrs = Array.from({ length: n }, (_, i) => parseIpv4(`198.18.${(i + 1) >> 8}.${(i + 1) & 0xff}`));
+  const addrs = Array.from({ length: n }, (_, i) => ipv4Number(`198.18.${(i + 1) >> 8}.${(i + 1) & 0xff}`));
   return {
     type: MessageType.Update,
     withdrawn: v4none,
-    attributes: [attr.origin(Origin.Igp), attr.asSequence([65002]), attr.nextHop(parseIpv4('192.0.2.2'))],
+    attributes: [attr.origin(Origin.Igp), attr.asSequence([65002]), attr.nextHop(ipv4Number('192.0.2.2'))],
     nlri: ipv4Prefixes(addrs, 32),
   };
 }
 
 function v6Update(n: number): UpdateMessage {
   const addrs = new Uint8Array(16 * n);
-  for (let i = 0; i < n; i++) addrs.set(parseIpv6(`2001:db8:1::${(i + 1).toString(16)}`), 16 * i);
+  for (let i = 0; i < n; i++) addrs.set(ipv6Bytes(`2001:db8:1::${(i + 1).toString(16)}`), 16 * i);
   return {
     type: MessageType.Update,
     withdrawn: v4none,
-    attributes: [attr.origin(Origin.Igp), attr.asSequence([65002]), attr.mpReach(Afi.Ipv6, parseIpv6('2001:db8::2'), ipv6Prefixes(addrs, 128))],
+    attributes: [attr.origin(Origin.Igp), attr.asSequence([65002]), attr.mpReach(Afi.Ipv6, ipv6Bytes('2001:db8::2'), ipv6Prefixes(addrs, 128))],
     nlri: v4none,
   };
 }
@@ -60,7 +59,7 @@ const open: OpenMessage = {
   version: 4,
   myAs: 65002,
   holdTime: 90,
-  bgpIdentifier: parseIpv4('192.0.2.2'),
+  bgpIdentifier: ipv4Number('192.0.2.2'),
   capabilities: [capability.multiprotocol(Afi.Ipv4), capability.multiprotocol(Afi.Ipv6), capability.routeRefresh(), capability.fourOctetAs(65002)],
   parameters: [],
 };

@@ -1,7 +1,7 @@
 // What the allocator derives from a Service before touching any pool: its address family, the addresses it
 // requests, its sharing key, backend key and ports. Each derivation returns a value or a failure value.
 import { parseIP, type ParsedIP } from './ip.js';
-import { parseIPv4Number } from '../config/ip.js';
+import { parseIPv4Number } from '../ip/index.js';
 import {
   ANNOTATION_ADDRESS_POOL,
   ANNOTATION_ALLOW_SHARED_IP,

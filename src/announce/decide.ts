@@ -4,8 +4,9 @@
 // announces only from nodes with a ready local endpoint, Cluster from every node as long as some endpoint is
 // ready anywhere (withdrawing on zero endpoints is what makes anycast across clusters work). ingot adds the
 // Kubernetes-wide exclusion label and says when a BGP node has no peer to announce to.
-import { parseIP, prefixContains, selectorMatches } from '../config/index.js';
-import type { Config, IPAddress, Pool, Protocol } from '../config/index.js';
+import { selectorMatches } from '../config/index.js';
+import type { Config, Pool, Protocol } from '../config/index.js';
+import { parseIP, prefixContains, type IPAddress } from '../ip/index.js';
 import type { EndpointView, NodeView, ServiceView, WithdrawReason } from './types.js';
 
 /** Kubernetes' well-known label: the node must not be a load-balancer target (KEP-1143). */
@@ -43,9 +44,23 @@ export function peersForNode(config: Config, node: NodeView): Config['peers'] {
 }
 
 /**
- * Whether `node` announces `service` over BGP: null when it does, else the reason. `endpoints` are all of
- * the Service's endpoints (every slice flattened). Checks run in MetalLB's order so the first reason is the
- * one MetalLB would log.
+ * The checks every protocol makes after the pool (MetalLB's ShouldAnnounce, §3.1): the node is not excluded;
+ * externalTrafficPolicy Local needs a ready endpoint on this node, Cluster a ready endpoint anywhere. null
+ * when they pass. `endpoints` are all of the Service's endpoints (every slice flattened).
+ */
+export function endpointReason(service: ServiceView, endpoints: readonly EndpointView[], node: NodeView): WithdrawReason | null {
+  if (Object.hasOwn(node.labels, EXCLUDE_LABEL)) return 'nodeExcluded';
+  if (service.externalTrafficPolicy === 'Local') {
+    if (!endpoints.some((e) => e.ready && e.nodeName === node.name)) return 'noLocalEndpoints';
+  } else if (!endpoints.some((e) => e.ready)) {
+    return 'noEndpoints';
+  }
+  return null;
+}
+
+/**
+ * Whether `node` announces `service` over BGP: null when it does, else the reason. Checks run in MetalLB's
+ * order so the first reason is the one MetalLB would log.
  */
 export function bgpWithdrawReason(
   config: Config,
@@ -55,12 +70,8 @@ export function bgpWithdrawReason(
 ): WithdrawReason | null {
   const pool = poolOfService(config, service);
   if (!pool.ok) return pool.reason;
-  if (Object.hasOwn(node.labels, EXCLUDE_LABEL)) return 'nodeExcluded';
-  if (service.externalTrafficPolicy === 'Local') {
-    if (!endpoints.some((e) => e.ready && e.nodeName === node.name)) return 'noLocalEndpoints';
-  } else if (!endpoints.some((e) => e.ready)) {
-    return 'noEndpoints';
-  }
+  const why = endpointReason(service, endpoints, node);
+  if (why !== null) return why;
   if (peersForNode(config, node).length === 0) return 'noPeers';
   return null;
 }

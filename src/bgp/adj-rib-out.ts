@@ -1,8 +1,8 @@
 // Adj-RIB-Out of one peer (RFC 4271 §3.2, §9.2): what we want the peer to have (desired) against what it has
-// been sent. The speaker hands over the whole desired list each time (`setDesired`, desired state, never
-// deltas); `flush` turns the difference into packed UPDATEs for the session's negotiated context. Pure apart
-// from its own maps: no sockets, no timers, so every rule is unit-tested and the session decides when to
-// flush (after a burst settles, when the socket drains).
+// been sent. The speaker hands over the whole desired list (`setDesired`, desired state) or changes one route
+// (`upsert`/`remove`, what one Service's change needs); `flush` turns the difference into packed UPDATEs for
+// the session's negotiated context. Pure apart from its own maps: no sockets, no timers, so every rule is
+// unit-tested and the session decides when to flush (after a burst settles, when the socket drains).
 //
 // Export policy follows the issue and MetalLB's BGP mode: ORIGIN IGP, AS_PATH empty to iBGP peers and our AS
 // to eBGP peers (with AS_TRANS + AS4_PATH when the peer lacks 4-octet ASNs, RFC 6793 §4.2.2), NEXT_HOP self
@@ -13,11 +13,12 @@ import { attr } from './attributes.js';
 import { ipv4Prefixes, ipv6Prefixes } from './nlri.js';
 import { packAnnouncements, packWithdrawals } from './packer.js';
 import type { CodecContext, LargeCommunity, PathAttribute } from './types.js';
+import type { IPFamily } from '../ip/index.js';
 
 /** One route to advertise. `prefix` is the canonical text and the table key. */
 export interface Route {
   readonly prefix: string;
-  readonly family: 4 | 6;
+  readonly family: IPFamily;
   /** IPv4 network address as an unsigned 32-bit number (ignored for IPv6). */
   readonly addr4: number;
   /** IPv6 network address, 16 octets (null for IPv4). */
@@ -56,12 +57,43 @@ export interface UnsendableRoute {
 export class AdjRibOut {
   private desired = new Map<string, Route>();
   private readonly sent = new Map<string, Route>();
+  /**
+   * Prefixes that may differ between desired and sent. `allDirty` stands for every prefix (after setDesired, a
+   * session reset or a refresh); otherwise flush and pendingCount look only at these, so one Service's change
+   * costs O(its prefixes), not O(table), at 10,000 Services (issue 9 §4).
+   */
+  private readonly dirty = new Set<string>();
+  private allDirty = false;
 
   /** Replaces the desired set. Routes with an equal prefix collapse (last wins; callers dedupe first). */
   setDesired(routes: Iterable<Route>): void {
     const next = new Map<string, Route>();
     for (const r of routes) next.set(r.prefix, r);
     this.desired = next;
+    this.markAll();
+  }
+
+  /** Adds or replaces one desired route (incremental form of setDesired). */
+  upsert(route: Route): void {
+    this.desired.set(route.prefix, route);
+    if (!this.allDirty) this.dirty.add(route.prefix);
+  }
+
+  /** Removes one desired route; the next flush withdraws it if the peer has it. */
+  remove(prefix: string): void {
+    if (!this.desired.delete(prefix) && !this.sent.has(prefix)) return;
+    if (!this.allDirty) this.dirty.add(prefix);
+  }
+
+  /** The desired routes, in insertion order. */
+  desiredRoutes(): IterableIterator<Route> {
+    return this.desired.values();
+  }
+
+  /** The prefix is desired and this session can carry it (family negotiated, next hop known). */
+  carries(prefix: string, ctx: CodecContext, policy: ExportPolicy): boolean {
+    const r = this.desired.get(prefix);
+    return r !== undefined && unsendableReason(r, ctx, policy) === null;
   }
 
   /** Routes the peer holds from us. */
@@ -76,6 +108,10 @@ export class AdjRibOut {
   /** Desired routes not (or not identically) at the peer, plus routes the peer holds that must go. */
   pendingCount(): number {
     let n = 0;
+    if (!this.allDirty) {
+      for (const k of this.dirty) if (this.isPending(k)) n++;
+      return n;
+    }
     for (const [k, r] of this.desired) {
       const s = this.sent.get(k);
       if (s === undefined || !sameAttributes(s, r)) n++;
@@ -84,9 +120,22 @@ export class AdjRibOut {
     return n;
   }
 
+  private isPending(k: string): boolean {
+    const r = this.desired.get(k);
+    const s = this.sent.get(k);
+    if (r === undefined) return s !== undefined;
+    return s === undefined || !sameAttributes(s, r);
+  }
+
+  private markAll(): void {
+    this.allDirty = true;
+    this.dirty.clear();
+  }
+
   /** The session went down: the peer has dropped (or will drop) everything we sent (RFC 4271 §9.2). */
   peerReset(): void {
     this.sent.clear();
+    this.markAll();
   }
 
   /**
@@ -95,6 +144,7 @@ export class AdjRibOut {
    */
   refresh(): void {
     for (const k of [...this.sent.keys()]) if (this.desired.has(k)) this.sent.delete(k);
+    this.markAll();
   }
 
   /** Desired routes that this session cannot carry, and why (family not negotiated, no next hop). */
@@ -114,21 +164,40 @@ export class AdjRibOut {
    */
   flush(ctx: CodecContext, policy: ExportPolicy): FlushResult {
     const groups = new Map<string, Route[]>();
-    for (const [k, r] of this.desired) {
+    const withdraw4: Route[] = [];
+    const withdraw6: Route[] = [];
+    const stillPending: string[] = [];
+    const consider = (k: string, r: Route) => {
       const s = this.sent.get(k);
-      if (s !== undefined && sameAttributes(s, r)) continue;
-      if (unsendableReason(r, ctx, policy) !== null) continue;
+      if (s !== undefined && sameAttributes(s, r)) return;
+      if (unsendableReason(r, ctx, policy) !== null) {
+        stillPending.push(k);
+        return;
+      }
       const key = `${r.family}|${attributeKey(r)}`;
       let g = groups.get(key);
       if (g === undefined) groups.set(key, (g = []));
       g.push(r);
+    };
+    if (this.allDirty) {
+      for (const [k, r] of this.desired) consider(k, r);
+      for (const [k, s] of this.sent) {
+        if (this.desired.has(k)) continue;
+        (s.family === 4 ? withdraw4 : withdraw6).push(s);
+      }
+    } else {
+      for (const k of this.dirty) {
+        const r = this.desired.get(k);
+        if (r !== undefined) consider(k, r);
+        else {
+          const s = this.sent.get(k);
+          if (s !== undefined) (s.family === 4 ? withdraw4 : withdraw6).push(s);
+        }
+      }
     }
-    const withdraw4: Route[] = [];
-    const withdraw6: Route[] = [];
-    for (const [k, s] of this.sent) {
-      if (this.desired.has(k)) continue;
-      (s.family === 4 ? withdraw4 : withdraw6).push(s);
-    }
+    this.allDirty = false;
+    this.dirty.clear();
+    for (const k of stillPending) this.dirty.add(k);
 
     const chunks: Uint8Array[] = [];
     let updates = 0;

@@ -214,7 +214,6 @@ export enum AddPathMode {
 
 const names = <E extends Record<string, string | number>>(e: E) => (v: number): string =>
   (e as Record<number, string | undefined>)[v] ?? `Unknown(${v})`;
-export const messageTypeName = names(MessageType);
 export const notificationCodeName = names(NotificationCode);
 export const pathAttributeTypeName = names(PathAttributeType);
 export const capabilityCodeName = names(CapabilityCode);

@@ -2,7 +2,7 @@
 export * from './constants.js';
 export { BgpError, isStronger, type ErrorAction } from './errors.js';
 export type * from './types.js';
-export { decodeMessage, encodeMessage, encodeMessageInto, notificationFor, routeRefresh, KEEPALIVE } from './codec.js';
+export { decodeMessage, encodeMessage, encodeMessageInto, routeRefresh, KEEPALIVE } from './codec.js';
 export { INITIAL_CONTEXT, negotiateContext, advertisedFamilies, makeContext } from './context.js';
 export { Framer, type MessageSink } from './framer.js';
 export { packAnnouncements, packWithdrawals, type PackedUpdates } from './packer.js';
@@ -16,7 +16,6 @@ export {
   prefixesToWithdraw,
   endOfRib,
   isEndOfRib,
-  updateLength,
 } from './update.js';
 export {
   emptyPrefixList,
@@ -30,8 +29,4 @@ export {
   prefixToString,
   prefixStrings,
   prefixListEquals,
-  formatIpv4,
-  formatIpv6,
-  parseIpv4,
-  parseIpv6,
 } from './nlri.js';

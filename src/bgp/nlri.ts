@@ -3,6 +3,8 @@
 // hot path never creates an object, string or view per prefix. This file builds, validates and reads them.
 import { Afi } from './constants.js';
 import type { PrefixList } from './types.js';
+// Address text ⇄ bytes is src/ip's (zero dependencies, like this codec).
+import { formatIPv4Bytes, formatIPv6Bytes, ipv4Number, ipv4ToBytes, ipv6Bytes } from '../ip/index.js';
 
 const EMPTY_BYTES = new Uint8Array(0);
 const EMPTY_V4: PrefixList = Object.freeze({ afi: Afi.Ipv4, count: 0, bytes: EMPTY_BYTES, start: 0, end: 0 });
@@ -150,89 +152,19 @@ export function ipv4PrefixArrays(list: PrefixList): { addrs: Uint32Array; length
 export function prefixToString(afi: Afi, bytes: Uint8Array, offset: number, length: number): string {
   const nb = (length + 7) >>> 3;
   if (afi === Afi.Ipv4) {
-    const o = [0, 0, 0, 0];
+    const o = new Uint8Array(4);
     for (let k = 0; k < nb && k < 4; k++) o[k] = bytes[offset + k]!;
-    return `${o.join('.')}/${length}`;
+    return `${formatIPv4Bytes(o)}/${length}`;
   }
   const full = new Uint8Array(16);
   for (let k = 0; k < nb && k < 16; k++) full[k] = bytes[offset + k]!;
-  return `${formatIpv6(full, 0)}/${length}`;
+  return `${formatIPv6Bytes(full)}/${length}`;
 }
 
 /** All prefixes of a list in text form. */
 export function prefixStrings(list: PrefixList): string[] {
   const out: string[] = [];
   forEachPrefix(list, (b, o, l) => out.push(prefixToString(list.afi, b, o, l)));
-  return out;
-}
-
-/** Dotted quad of an unsigned 32-bit address. */
-export function formatIpv4(a: number): string {
-  return `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
-}
-
-/** RFC 5952 text of the 16 octets at `b[off..off+16)`. */
-export function formatIpv6(b: Uint8Array, off: number): string {
-  const w: number[] = [];
-  for (let i = 0; i < 8; i++) w.push((b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!);
-  // Longest run of ≥2 zero groups, first one on ties (RFC 5952 §4.2).
-  let bestAt = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (xs: number[]) => xs.map((x) => x.toString(16)).join(':');
-  if (bestAt < 0) return hex(w);
-  return `${hex(w.slice(0, bestAt))}::${hex(w.slice(bestAt + bestLen))}`;
-}
-
-/** Parses a dotted quad into an unsigned 32-bit number; throws RangeError on bad input. */
-export function parseIpv4(s: string): number {
-  const parts = s.split('.');
-  if (parts.length !== 4) throw new RangeError(`bad IPv4 address ${JSON.stringify(s)}`);
-  let a = 0;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) throw new RangeError(`bad IPv4 address ${JSON.stringify(s)}`);
-    a = a * 256 + Number(part);
-  }
-  return a >>> 0;
-}
-
-/** Parses IPv6 text (with "::" and an optional trailing dotted quad) into 16 octets. */
-export function parseIpv6(s: string): Uint8Array {
-  const bad = () => new RangeError(`bad IPv6 address ${JSON.stringify(s)}`);
-  let text = s;
-  const lastColon = text.lastIndexOf(':');
-  if (lastColon < 0) throw bad();
-  if (text.includes('.', lastColon)) {
-    const v4 = parseIpv4(text.slice(lastColon + 1));
-    text = `${text.slice(0, lastColon + 1)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) throw bad();
-  const group = (h: string) => (h === '' ? [] : h.split(':'));
-  const head = group(halves[0]!);
-  const rest = halves.length === 2 ? group(halves[1]!) : [];
-  const total = head.length + rest.length;
-  if (halves.length === 1 ? total !== 8 : total > 7) throw bad();
-  const words: string[] = [...head, ...Array<string>(8 - total).fill('0'), ...rest];
-  const out = new Uint8Array(16);
-  words.forEach((g, i) => {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) throw bad();
-    const x = parseInt(g, 16);
-    out[2 * i] = x >>> 8;
-    out[2 * i + 1] = x & 0xff;
-  });
   return out;
 }
 
@@ -244,9 +176,8 @@ export function parsePrefix(s: string): { afi: Afi; length: number; address: Uin
   const max = v6 ? 128 : 32;
   const lenText = slash < 0 ? String(max) : s.slice(slash + 1);
   if (!/^\d{1,3}$/.test(lenText) || Number(lenText) > max) throw new RangeError(`bad prefix ${JSON.stringify(s)}`);
-  if (v6) return { afi: Afi.Ipv6, length: Number(lenText), address: parseIpv6(addr) };
-  const a = parseIpv4(addr);
-  return { afi: Afi.Ipv4, length: Number(lenText), address: new Uint8Array([a >>> 24, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff]) };
+  if (v6) return { afi: Afi.Ipv6, length: Number(lenText), address: ipv6Bytes(addr) };
+  return { afi: Afi.Ipv4, length: Number(lenText), address: ipv4ToBytes(ipv4Number(addr)) };
 }
 
 /** A PrefixList from text prefixes of one family (convenience for tests, config and humans; not the hot path). */

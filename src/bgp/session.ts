@@ -9,8 +9,8 @@
 // UPDATEs (writableHighWaterMark) can ever be ahead of a KEEPALIVE, however large the burst.
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
-import type { Clock, TimerHandle } from './clock.js';
-import { systemClock } from './clock.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import { systemClock } from '../clock.js';
 import {
   DEFAULT_BACKOFF_POLICY,
   INITIAL_BACKOFF,
@@ -19,7 +19,7 @@ import {
   onEstablished,
   type BackoffPolicy,
   type BackoffState,
-} from './backoff.js';
+} from '../backoff.js';
 import { resolveCollision, type ConnectionDirection } from './collision.js';
 import { decodeMessage, encodeMessage, KEEPALIVE } from './codec.js';
 import { INITIAL_CONTEXT, negotiateContext } from './context.js';

@@ -6,7 +6,7 @@
 // caller must withdraw. `attribute-discard` errors drop the attribute and are listed in `msg.discarded`.
 import { Afi, AttrFlag, MessageType, PathAttributeType as T, Safi, UpdateSubcode } from './constants.js';
 import { BgpError } from './errors.js';
-import { attributeError, attributeLength, decodeAttribute, encodeAttribute } from './attributes.js';
+import { attributeError, decodeAttribute, encodeAttribute } from './attributes.js';
 import { emptyPrefixList, prefixListOf, scanPrefixes, writePrefixList } from './nlri.js';
 import type { CodecContext, Family, PathAttribute, PrefixList, UpdateMessage } from './types.js';
 
@@ -113,14 +113,6 @@ export function decodeUpdate(b: Uint8Array, ctx: CodecContext): UpdateMessage {
     throw withdraw;
   }
   return msg;
-}
-
-/** Octet length of an UPDATE in this context (header included). */
-export function updateLength(m: UpdateMessage, ctx: CodecContext): number {
-  let n = 23 + (m.withdrawn.end - m.withdrawn.start) + (m.nlri.end - m.nlri.start);
-  const attrs = m.attributes;
-  for (let i = 0; i < attrs.length; i++) n += attributeLength(attrs[i]!, ctx);
-  return n;
 }
 
 /** Writes an UPDATE body at out[off+19]; returns the end offset. The header is the caller's. */

@@ -13,6 +13,9 @@ import { SpeakerMetrics } from '../metrics/registry.js';
 import { createMetricsServer } from '../metrics/server.js';
 import { BgpSpeaker } from '../speaker/bgp-speaker.js';
 import { Standalone } from '../speaker/standalone.js';
+import { NodeAgent } from '../agent/agent.js';
+import { Layer2Placeholder } from '../agent/layer2-placeholder.js';
+import { BgpAnnouncer } from '../speaker/bgp-announcer.js';
 
 export interface HostPort {
   readonly host: string;
@@ -71,9 +74,10 @@ export async function runSpeaker(flags: SpeakerFlags, opts: { forceExit?: boolea
   const log = createLogger({ level: flags.logLevel }).with({ node: flags.nodeName });
   const metrics = new SpeakerMetrics({ defaultMetrics: true });
   const speaker = new BgpSpeaker({ nodeName: flags.nodeName, listen, metrics, logger: log });
-  const standalone = new Standalone({ nodeName: flags.nodeName, configFile: flags.config, clusterFile: flags.cluster, speaker, logger: log });
+  const agent = new NodeAgent({ nodeName: flags.nodeName, announcers: [new BgpAnnouncer(speaker), new Layer2Placeholder(flags.nodeName)], metrics, logger: log });
+  const standalone = new Standalone({ nodeName: flags.nodeName, configFile: flags.config, clusterFile: flags.cluster, agent, logger: log });
   let ready = false;
-  const server = createMetricsServer({ source: metrics, status: () => ({ ...speaker.status(), staleFiles: Object.fromEntries(standalone.stale) }), ready: () => ready });
+  const server = createMetricsServer({ source: metrics, status: () => ({ ...speaker.status(), announcements: agent.announcements(), staleFiles: Object.fromEntries(standalone.stale) }), ready: () => ready });
 
   // Signals first: a SIGTERM during startup must still shut down cleanly.
   let shutdown!: (sig: string) => void;

@@ -4,6 +4,5 @@ export type * from './types.js';
 export { parseConfig, parseAddressEntry, BFD_DEFAULTS, DEFAULT_HOLD_TIME, DEFAULT_GRACEFUL_RESTART_TIME, DEFAULT_PEER_PORT } from './parse.js';
 export { toNormalized, toNormalizedJSON } from './normalize.js';
 export { selectorMatches, type Labels } from './selector.js';
-export { parseIP, formatIP, formatIPAddress, parseCIDR, makePrefix, summarizeRange, prefixesOverlap, prefixContains, type IPAddress } from './ip.js';
 export { parseGoDuration } from './duration.js';
 export { parseCommunity, formatCommunity, formatLargeCommunity } from './community.js';

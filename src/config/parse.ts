@@ -6,7 +6,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, 
 import { compareLargeCommunities, parseCommunity } from './community.js';
 import { bool, DecodeError, decodeConfigDocument, num, str, strList, strMap, structs, type RawStruct } from './decode.js';
 import { goQuote, parseGoDuration, truncateToSeconds } from './duration.js';
-import { formatIPAddress, parseCIDR, parseIP, summarizeRange } from './ip.js';
+import { formatIPAddress, parseCIDR, parseIP, summarizeRange } from '../ip/index.js';
 import { parseNodeSelector } from './selector.js';
 import type {
   BfdProfile,

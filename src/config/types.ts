@@ -3,20 +3,10 @@
 // re-validate. Everything is readonly because one Config is shared between the allocator, the speakers and
 // the CLI; a reload produces a new object rather than mutating this one.
 
-export type IPFamily = 4 | 6;
+import type { IPFamily, IPPrefix } from '../ip/index.js';
 
-/** One CIDR block, host bits already masked. */
-export interface IPPrefix {
-  readonly family: IPFamily;
-  /** Canonical text: IPv4 dotted quad or RFC 5952 IPv6, e.g. "10.0.0.0/24", "2001:db8::/64". */
-  readonly text: string;
-  /** Canonical network address without the length, e.g. "10.0.0.0". */
-  readonly address: string;
-  readonly length: number;
-  /** First and last address as integers (inclusive), for allocation arithmetic. */
-  readonly first: bigint;
-  readonly last: bigint;
-}
+// Address family and prefix are src/ip's; re-exported because Config values carry them.
+export type { IPFamily, IPPrefix };
 
 export type Protocol = 'bgp' | 'layer2';
 

@@ -32,7 +32,8 @@ export class SpeakerMetrics {
   private readonly pendingPrefixes: Gauge<'peer'>;
   private readonly announced: Gauge<'service' | 'protocol' | 'node' | 'ip'>;
   private readonly connectionsRefused: Counter<'reason'>;
-  private readonly announcedKeys = new Map<string, AnnouncedSeries>();
+  /** "service\0protocol" → its series. */
+  private readonly announcedKeys = new Map<string, AnnouncedSeries[]>();
   private readonly peers = new Set<string>();
 
   constructor(opts: MetricsOptions = {}) {
@@ -95,20 +96,25 @@ export class SpeakerMetrics {
   }
 
   /**
-   * Replaces the whole set of announced series (desired state, like the speaker's own API): new entries are
-   * set to 1 and entries absent from `entries` are removed, not left at a stale value.
+   * The series of one Service × protocol: `ips` announced from `node` (an empty list removes them). Other
+   * Services' and other protocols' series are untouched, so the BGP and Layer 2 announcers (and one Service's
+   * event at 10,000 Services) never rewrite each other's.
    */
-  setAnnounced(entries: Iterable<AnnouncedSeries>): void {
-    const next = new Map<string, AnnouncedSeries>();
-    for (const e of entries) next.set(seriesKey(e), e);
-    for (const [key, e] of this.announcedKeys) {
-      if (!next.has(key)) this.announced.remove({ ...e });
-    }
-    for (const [key, e] of next) {
-      if (!this.announcedKeys.has(key)) this.announced.set({ ...e }, 1);
-    }
-    this.announcedKeys.clear();
-    for (const [key, e] of next) this.announcedKeys.set(key, e);
+  setServiceAnnounced(service: string, protocol: AnnouncedSeries['protocol'], node: string, ips: readonly string[]): void {
+    const key = `${service}\0${protocol}`;
+    const old = this.announcedKeys.get(key) ?? [];
+    const next = ips.map((ip) => ({ service, protocol, node, ip }));
+    const want = new Set(next.map(seriesKey));
+    for (const e of old) if (!want.has(seriesKey(e))) this.announced.remove({ ...e });
+    const had = new Set(old.map(seriesKey));
+    for (const e of next) if (!had.has(seriesKey(e))) this.announced.set({ ...e }, 1);
+    if (next.length === 0) this.announcedKeys.delete(key);
+    else this.announcedKeys.set(key, next);
+  }
+
+  /** Removes every series of one Service × protocol (the Service is withdrawn or gone). */
+  deleteServiceAnnounced(service: string, protocol: AnnouncedSeries['protocol']): void {
+    this.setServiceAnnounced(service, protocol, '', []);
   }
 
   /** Prometheus text exposition of this registry. */

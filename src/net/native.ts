@@ -3,11 +3,12 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type { IPFamily } from '../ip/index.js';
 
 /** Raw fd-level primitives of native/src/sockopt.cc. Policy and validation live in sockopt.ts. */
 export interface NativeAddon {
   readonly abiVersion: number;
-  tcpSocket(family: 4 | 6): number;
+  tcpSocket(family: IPFamily): number;
   closeFd(fd: number): void;
   bind(fd: number, address: string, port: number, reuseAddress: boolean): void;
   setMd5Key(fd: number, peer: string, key: Buffer): void;

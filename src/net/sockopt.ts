@@ -4,10 +4,8 @@
 // wrong TTL. The functions here validate, order the calls and close the fd on failure; the addon only wraps
 // the system calls.
 import net from 'node:net';
-
+import type { IPFamily } from '../ip/index.js';
 import { loadNative, type NativeAddon } from './native.js';
-
-export type IpFamily = 4 | 6;
 
 /** TCP-MD5 key for one peer address. A string key is used as its UTF-8 bytes, as FRR and BIRD do. */
 export interface Md5Peer {
@@ -16,7 +14,7 @@ export interface Md5Peer {
 }
 
 export interface BgpSocketOptions {
-  family: IpFamily;
+  family: IPFamily;
   /** Source address (config `source-address`); the kernel picks one when absent. */
   localAddress?: string;
   /** Source port; 0 or absent lets the kernel choose, as BGP's active side normally does. */
@@ -29,7 +27,7 @@ export interface BgpSocketOptions {
 }
 
 export interface BgpListenerOptions {
-  family: IpFamily;
+  family: IPFamily;
   /** Address to listen on; all addresses of the family when absent. */
   localAddress?: string;
   /** 179 for BGP (RFC 4271 §8.2.1); configurable so tests can use others. */
@@ -48,7 +46,7 @@ export const MD5_MAX_KEY_BYTES = 80;
 export const GTSM_TTL = 255;
 
 /** Throws a TypeError unless `address` is a literal of `family` (IPv6 may carry a %zone). */
-export function checkAddress(address: string, family: IpFamily, what: string): void {
+export function checkAddress(address: string, family: IPFamily, what: string): void {
   // net.isIPv6 accepts a non-empty %zone, which link-local peers need.
   if (!(family === 4 ? net.isIPv4(address) : net.isIPv6(address))) throw new TypeError(`${what} '${address}' is not an IPv${family} address`);
 }

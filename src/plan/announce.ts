@@ -4,7 +4,7 @@
 // share one conversion.
 import { announceSummary, type AnnounceSummary, type EndpointView, type NodeView, type ServiceView } from '../announce/index.js';
 import type { Config } from '../config/types.js';
-import type { Cluster, ServiceObject } from './cluster.js';
+import type { Cluster, EndpointSliceObject, ServiceObject } from './cluster.js';
 
 export type Announce = AnnounceSummary;
 
@@ -23,10 +23,15 @@ export function announceContext(cluster: Cluster): AnnounceContext {
     const key = `${slice.namespace}/${slice.serviceName}`;
     let list = endpointsOf.get(key);
     if (list === undefined) endpointsOf.set(key, (list = []));
-    // discovery/v1: an unset ready condition counts as ready.
-    for (const e of slice.endpoints) list.push({ nodeName: e.nodeName, ready: e.conditions.ready ?? true });
+    for (const e of endpointViews(slice)) list.push(e);
   }
   return { endpointsOf, nodes: cluster.nodes.map((n) => ({ name: n.name, labels: n.labels })) };
+}
+
+/** The decision's view of one EndpointSlice's endpoints (files and informers alike). */
+export function endpointViews(slice: EndpointSliceObject): EndpointView[] {
+  // discovery/v1: an unset ready condition counts as ready.
+  return slice.endpoints.map((e) => ({ nodeName: e.nodeName, ready: e.conditions.ready ?? true }));
 }
 
 /** The decision's view of a Service with the addresses the allocator gave it. */

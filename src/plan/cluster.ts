@@ -334,3 +334,10 @@ function parseClusterOrThrow(text: string): Cluster {
   }
   return { services, endpointSlices, nodes };
 }
+
+/**
+ * The object converters, shared by the cluster file and (Kubernetes mode) the informers, so a Service, an
+ * EndpointSlice or a Node means the same whichever way it arrived. Each takes one object as plain JSON and
+ * throws ClusterError naming `where` and the field when it is malformed.
+ */
+export { parseService as serviceFromObject, parseEndpointSlice as endpointSliceFromObject, parseNode as nodeFromObject, ClusterError };

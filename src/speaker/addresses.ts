@@ -4,7 +4,7 @@
 // their own table and nothing here touches the system.
 import type { NetworkInterfaceInfo } from 'node:os';
 import { isIPv4, isIPv6 } from 'node:net';
-import { parseIpv4, parseIpv6 } from '../bgp/index.js';
+import { formatIPv4, ipv4Number, ipv6Bytes } from '../ip/index.js';
 
 export type InterfaceTable = NodeJS.Dict<NetworkInterfaceInfo[]>;
 
@@ -18,7 +18,7 @@ export function unmapAddress(a: string): string {
 export function addressKey(a: string): string {
   const u = unmapAddress(a.split('%', 1)[0]!);
   if (isIPv4(u)) return u;
-  if (isIPv6(u)) return Buffer.from(parseIpv6(u)).toString('hex');
+  if (isIPv6(u)) return Buffer.from(ipv6Bytes(u)).toString('hex');
   return u;
 }
 
@@ -29,7 +29,7 @@ export function addressKey(a: string): string {
  */
 export function isGlobalIpv6(a: string): boolean {
   if (!isIPv6(a)) return false;
-  const b = parseIpv6(a.split('%', 1)[0]!);
+  const b = ipv6Bytes(a.split('%', 1)[0]!);
   if (b.every((x) => x === 0)) return false; // ::
   if (b.slice(0, 15).every((x) => x === 0) && b[15] === 1) return false; // ::1
   if (b[0] === 0xfe && (b[1]! & 0xc0) === 0x80) return false; // fe80::/10
@@ -71,8 +71,8 @@ export function nextHopsFor(local: string, ifaces: InterfaceTable): NextHops {
   if (v4 === null) v4 = onIface.find((i) => i.family === 'IPv4')?.address ?? null;
   if (v6 === null) v6 = onIface.find((i) => i.family === 'IPv6' && isGlobalIpv6(i.address))?.address ?? null;
   return {
-    nextHop4: v4 === null ? null : parseIpv4(v4),
-    nextHop6: v6 === null ? null : parseIpv6(v6),
+    nextHop4: v4 === null ? null : ipv4Number(v4),
+    nextHop6: v6 === null ? null : ipv6Bytes(v6),
     nextHop4Text: v4,
     nextHop6Text: v6,
   };
@@ -95,19 +95,19 @@ export function chooseRouterId(
   ifaces: InterfaceTable,
   nodeName: string,
 ): RouterIdChoice {
-  if (peer.routerID !== null) return { id: parseIpv4(peer.routerID), text: peer.routerID, source: 'router-id' };
+  if (peer.routerID !== null) return { id: ipv4Number(peer.routerID), text: peer.routerID, source: 'router-id' };
   if (peer.sourceAddress !== null && isIPv4(peer.sourceAddress)) {
-    return { id: parseIpv4(peer.sourceAddress), text: peer.sourceAddress, source: 'source-address' };
+    return { id: ipv4Number(peer.sourceAddress), text: peer.sourceAddress, source: 'source-address' };
   }
   for (const list of Object.values(ifaces)) {
     const a = list?.find((i) => i.family === 'IPv4' && !i.internal && !i.address.startsWith('127.'));
-    if (a) return { id: parseIpv4(a.address), text: a.address, source: 'interface' };
+    if (a) return { id: ipv4Number(a.address), text: a.address, source: 'interface' };
   }
   // MetalLB writes the CRC as 4 little-endian octets into the identifier field.
   const c = crc32(new TextEncoder().encode(nodeName));
   let id = (((c & 0xff) << 24) | (((c >>> 8) & 0xff) << 16) | (((c >>> 16) & 0xff) << 8) | (c >>> 24)) >>> 0;
   if (id === 0) id = 1; // RFC 6286 §2.1: the identifier must not be 0
-  return { id, text: `${id >>> 24}.${(id >>> 16) & 0xff}.${(id >>> 8) & 0xff}.${id & 0xff}`, source: 'node-name' };
+  return { id, text: formatIPv4(id), source: 'node-name' };
 }
 
 /** CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), bitwise: it runs once per peer. */

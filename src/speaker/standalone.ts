@@ -1,99 +1,112 @@
-// Standalone mode (../shared/spec/cli.md, `ingot speaker --config F --cluster F`): no Kubernetes. The same two
-// files as `ingot plan`; the same deterministic allocation (src/plan) for Services without status IPs; the
-// same pure announcement decision (src/announce) for this node; the result goes to the BgpSpeaker. Files are
-// re-read when they change (a directory watch, so editors that write a new file and rename it over the old
-// one are seen) and on SIGHUP (the CLI calls reload()). A file that no longer parses is logged, naming the
-// file and the error, and its last good content stays in force.
+// Standalone mode (../shared/spec/cli.md, `ingot speaker --config F --cluster F`): no Kubernetes. The files'
+// StateSource (src/agent/types.ts): the same two files as `ingot plan`, the same deterministic allocation
+// (src/plan) for Services without status IPs; each file state is diffed against the last one and fed to
+// the node agent as incremental updates (the same agent the informers will feed in Kubernetes mode). Files
+// are re-read when they change (a directory watch, so editors that write a new file and rename it over the
+// old one are seen) and on SIGHUP (the CLI calls reload()). A file that no longer parses is logged, naming
+// the file and the error, and its last good content stays in force.
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import {
-  bgpWithdrawReason,
-  buildAdvertisements,
-  peersForNode,
-  poolOfService,
-  type Advertisement,
-  type AnnouncedService,
-  type NodeView,
-} from '../announce/index.js';
-import { parseConfig, type Config, type Peer } from '../config/index.js';
+import type { EndpointView, NodeView, ServiceView } from '../announce/index.js';
+import type { NodeAgent } from '../agent/agent.js';
+import type { StateSource, StateSourceError } from '../agent/types.js';
+import { systemClock, type Clock, type TimerHandle } from '../clock.js';
+import { parseConfig, type Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { nullLogger } from '../log.js';
 import { parseCluster, type Cluster } from '../plan/cluster.js';
 import { planCluster } from '../plan/plan.js';
 import { announceContext, serviceView } from '../plan/announce.js';
-import type { BgpSpeaker, ServiceAnnouncement } from './bgp-speaker.js';
 
-/** Reason for a Service whose pool is a layer2 pool: not announced over BGP (Layer 2 is its own issue). */
-export const LAYER2_REASON = 'layer2Pool';
-
-export interface NodeState {
-  /** Config peers whose node-selectors select this node (MetalLB §3.2). */
-  readonly peers: readonly Peer[];
-  /** What every session carries: the same list to every peer, as MetalLB does. */
-  readonly advertisements: readonly Advertisement[];
-  /** Every LoadBalancer Service, announced or with the reason it is not. Sorted by key. */
-  readonly services: readonly ServiceAnnouncement[];
+/** One file state as the agent sees it. */
+interface Snapshot {
+  readonly config: Config;
+  readonly node: NodeView;
+  /** LoadBalancer Services with the IPs they announce (status IPs, else the allocation). */
+  readonly services: ReadonlyMap<string, ServiceView>;
+  readonly endpoints: ReadonlyMap<string, readonly EndpointView[]>;
   /** The node has no Node object in the cluster file (labels taken as empty). */
   readonly nodeMissing: boolean;
 }
 
 /**
- * What `nodeName` announces, from a config and a cluster: allocation exactly as `ingot plan` does it
- * (planCluster), then for each LoadBalancer Service the BGP decision for this node. Pure.
+ * The agent's inputs from a config and a cluster for `nodeName`: allocation exactly as `ingot plan` does it
+ * (planCluster), then per LoadBalancer Service its view and endpoints. Pure.
  */
-export function nodeState(config: Config, cluster: Cluster, nodeName: string): NodeState {
+export function snapshotOf(config: Config, cluster: Cluster, nodeName: string): Snapshot {
   const nodeObj = cluster.nodes.find((n) => n.name === nodeName);
-  const node: NodeView = { name: nodeName, labels: nodeObj?.labels ?? {} };
   const plan = planCluster(config, cluster, { node: nodeName, announce: false });
   const { endpointsOf } = announceContext(cluster);
-  const announced: AnnouncedService[] = [];
-  const services: { key: string; ips: readonly string[]; reason: string | null }[] = [];
+  const services = new Map<string, ServiceView>();
   for (const svc of cluster.services) {
     if (svc.type !== 'LoadBalancer') continue;
-    const ips = plan.services[svc.key]?.ips ?? [];
-    const view = serviceView(svc, ips);
-    const endpoints = endpointsOf.get(svc.key) ?? [];
-    let reason: string | null = bgpWithdrawReason(config, view, endpoints, node);
-    const pool = poolOfService(config, view);
-    if (reason === null && pool.ok && pool.pool.protocol !== 'bgp') reason = LAYER2_REASON;
-    if (reason === null && pool.ok) announced.push({ key: svc.key, ips, pool: pool.pool });
-    services.push({ key: svc.key, ips, reason });
+    services.set(svc.key, serviceView(svc, plan.services[svc.key]?.ips ?? []));
   }
-  const advertisements = buildAdvertisements(announced);
-  const prefixesOf = new Map<string, string[]>();
-  for (const a of advertisements) {
-    for (const s of a.services) {
-      let l = prefixesOf.get(s);
-      if (l === undefined) prefixesOf.set(s, (l = []));
-      l.push(a.prefix);
-    }
-  }
-  return {
-    peers: peersForNode(config, node),
-    advertisements,
-    services: services
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-      .map((s) => ({ service: s.key, ips: [...s.ips], prefixes: s.reason === null ? (prefixesOf.get(s.key) ?? []) : [], reason: s.reason })),
-    nodeMissing: nodeObj === undefined,
-  };
+  return { config, node: { name: nodeName, labels: nodeObj?.labels ?? {} }, services, endpoints: endpointsOf, nodeMissing: nodeObj === undefined };
 }
 
-export type LoadError = { readonly file: string; readonly kind: 'unreadable' | 'invalid-config' | 'invalid-cluster'; readonly error: string };
+/** Feeds the difference between two snapshots to the agent (everything when `prev` is null), in one batch. */
+export function applySnapshot(agent: NodeAgent, prev: Snapshot | null, next: Snapshot): number {
+  let changed = 0;
+  agent.batch(() => {
+    if (prev === null || !sameLabels(prev.node.labels, next.node.labels)) agent.setNode(next.node);
+    if (prev === null || prev.config !== next.config) agent.setConfig(next.config);
+    if (prev !== null) {
+      for (const key of prev.services.keys()) {
+        if (next.services.has(key)) continue;
+        agent.deleteService(key);
+        changed++;
+      }
+    }
+    for (const [key, view] of next.services) {
+      const was = prev?.services.get(key);
+      if (was !== undefined && sameView(was, view)) continue;
+      agent.upsertService(view);
+      changed++;
+    }
+    const keys = new Set([...(prev?.endpoints.keys() ?? []), ...next.endpoints.keys()]);
+    for (const key of keys) {
+      const a = prev?.endpoints.get(key) ?? [];
+      const b = next.endpoints.get(key) ?? [];
+      if (prev !== null && sameEndpoints(a, b)) continue;
+      agent.setEndpoints(key, b);
+    }
+  });
+  return changed;
+}
+
+function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
+}
+
+function sameView(a: ServiceView, b: ServiceView): boolean {
+  return a.type === b.type && a.externalTrafficPolicy === b.externalTrafficPolicy && a.ips.join() === b.ips.join();
+}
+
+function sameEndpoints(a: readonly EndpointView[], b: readonly EndpointView[]): boolean {
+  return a.length === b.length && a.every((e, i) => e.nodeName === b[i]!.nodeName && e.ready === b[i]!.ready);
+}
+
+export type LoadError = StateSourceError;
 
 export interface StandaloneOptions {
   readonly nodeName: string;
   readonly configFile: string;
   readonly clusterFile: string;
-  readonly speaker: BgpSpeaker;
+  /** The node agent this source feeds. */
+  readonly agent: NodeAgent;
   readonly logger?: Logger;
   /** Quiet time after the last file event before re-reading (ms). */
   readonly debounceMs?: number;
   /** Watch the files' directories (default true; tests call reload() themselves). */
   readonly watch?: boolean;
+  /** Timers (the debounce); default the system clock. */
+  readonly clock?: Clock;
 }
 
-/** Keeps a BgpSpeaker in line with the two files. */
-export class Standalone {
+/** The files' StateSource: keeps a node agent in line with the two files. */
+export class Standalone implements StateSource {
   private readonly o: StandaloneOptions;
   private readonly log: Logger;
   private config: Config | null = null;
@@ -101,17 +114,20 @@ export class Standalone {
   private configText: string | null = null;
   private clusterText: string | null = null;
   private watchers: FSWatcher[] = [];
-  private debounce: ReturnType<typeof setTimeout> | undefined;
+  private debounce: TimerHandle | undefined;
+  private readonly clock: Clock;
   private closed = false;
   private warnedNodeMissing = false;
+  private last: Snapshot | null = null;
   /** Files whose latest content is bad (their last good content is in force). */
   readonly stale = new Map<string, string>();
-  /** How many times a state was applied to the speaker. */
+  /** How many times a state was applied to the agent. */
   applied = 0;
 
   constructor(o: StandaloneOptions) {
     this.o = { ...o, configFile: resolve(o.configFile), clusterFile: resolve(o.clusterFile) };
     this.log = o.logger ?? nullLogger;
+    this.clock = o.clock ?? systemClock();
   }
 
   /**
@@ -141,7 +157,7 @@ export class Standalone {
 
   close(): void {
     this.closed = true;
-    if (this.debounce !== undefined) clearTimeout(this.debounce);
+    if (this.debounce !== undefined) this.clock.clearTimeout(this.debounce);
     for (const w of this.watchers) w.close();
     this.watchers = [];
   }
@@ -184,24 +200,20 @@ export class Standalone {
 
   private apply(): void {
     if (this.config === null || this.cluster === null) return;
-    const st = nodeState(this.config, this.cluster, this.o.nodeName);
-    if (st.nodeMissing && !this.warnedNodeMissing) {
+    const next = snapshotOf(this.config, this.cluster, this.o.nodeName);
+    if (next.nodeMissing && !this.warnedNodeMissing) {
       this.warnedNodeMissing = true;
       this.log.warn('nodeNotInCluster', { node: this.o.nodeName, file: this.o.clusterFile, assuming: 'no labels' });
     }
-    const sp = this.o.speaker;
-    // Peers first, then their tables, in one synchronous turn: no session can reach Established in between,
-    // so End-of-RIB (RFC 4724) never goes out before the full table.
-    sp.setPeers(st.peers);
-    sp.setAdvertisementsAll(st.advertisements);
-    sp.setServices(st.services);
+    // One synchronous batch: the config's peers first, then the Services' routes, so no session can reach
+    // Established in between and End-of-RIB (RFC 4724) never goes out before the full table.
+    const first = this.last === null;
+    const changed = applySnapshot(this.o.agent, this.last, next);
+    this.last = next;
+    if (first) this.o.agent.synced();
     this.applied++;
-    this.log.info('stateSynced', {
-      peers: st.peers.length,
-      announced: st.services.filter((s) => s.reason === null).length,
-      services: st.services.length,
-      prefixes: st.advertisements.length,
-    });
+    const c = this.o.agent.counts();
+    this.log.info('stateSynced', { announced: c.announced, services: c.services, changed });
   }
 
   private startWatching(): void {
@@ -230,8 +242,8 @@ export class Standalone {
 
   private schedule(): void {
     if (this.closed) return;
-    if (this.debounce !== undefined) clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => {
+    if (this.debounce !== undefined) this.clock.clearTimeout(this.debounce);
+    this.debounce = this.clock.setTimeout(() => {
       this.debounce = undefined;
       this.reload('file changed');
     }, this.o.debounceMs ?? 200);

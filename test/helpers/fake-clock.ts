@@ -1,7 +1,7 @@
 // A deterministic Clock for tests: time moves only when the test calls advance()/runNext(). Timers due at the
 // same instant fire in the order they were scheduled, and timers scheduled by a callback fire in the same
 // advance() if they fall due within it — as they would on the real event loop.
-import type { Clock, TimerHandle } from '../../src/bgp/clock.js';
+import type { Clock, TimerHandle } from '../../src/clock.js';
 
 interface FakeTimer extends TimerHandle {
   readonly seq: number;

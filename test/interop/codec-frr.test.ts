@@ -27,12 +27,11 @@ import {
   negotiateContext,
   packAnnouncements,
   packWithdrawals,
-  parseIpv4,
-  parseIpv6,
   INITIAL_CONTEXT,
   type CodecContext,
   type OpenMessage,
 } from '../../src/bgp/index.js';
+import { ipv4Number, ipv6Bytes } from '../../src/ip/index.js';
 import { interopSkip } from '../helpers/interop.js';
 import { NetnsLab, waitFor } from '../../src/lab/netns.js';
 import { startFrr } from '../helpers/frr.js';
@@ -99,7 +98,7 @@ function ourOpen(asn: number, routerId: string, families: Array<[Afi, Safi]>, ho
     version: 4,
     myAs: asn,
     holdTime: 30,
-    bgpIdentifier: parseIpv4(routerId),
+    bgpIdentifier: ipv4Number(routerId),
     capabilities: [
       ...families.map(([afi, safi]) => capability.multiprotocol(afi, safi)),
       capability.routeRefresh(),
@@ -241,14 +240,14 @@ describe('codec → FRR bgpd interop', { skip: interopSkip({ binaries: ['/usr/li
     const attrs = [
       attr.origin(Origin.Igp),
       attr.asSequence([65002]),
-      attr.nextHop(parseIpv4('10.99.0.2')),
+      attr.nextHop(ipv4Number('10.99.0.2')),
       attr.med(42),
       attr.communities([community(65002, 100), community(65002, 200)]),
       attr.largeCommunities([{ globalAdmin: 65002, localData1: 1, localData2: 1 }, { globalAdmin: 65002, localData1: 7, localData2: 8 }]),
       // RFC 4360 §4 route target 65002:42 (type 0x00 two-octet AS specific, subtype 0x02)
       attr.extendedCommunities(new Uint8Array([0x00, 0x02, 0xfd, 0xea, 0x00, 0x00, 0x00, 0x2a])),
     ];
-    const packed = packAnnouncements(ipv4Prefixes(EBGP_V4.map(parseIpv4)), attrs, ebgpCtx);
+    const packed = packAnnouncements(ipv4Prefixes(EBGP_V4.map(ipv4Number)), attrs, ebgpCtx);
     assert.equal(packed.messages.length, 1, 'ten /32s fit one UPDATE');
     ebgp.send(packed.bytes);
     await waitFor('all eBGP /32s in FRR', () => EBGP_V4.every((p) => `${p}/32` in routeTable('ipv4')));
@@ -274,11 +273,11 @@ describe('codec → FRR bgpd interop', { skip: interopSkip({ binaries: ['/usr/li
     const attrs = [
       attr.origin(Origin.Igp),
       attr.asSequence([]),
-      attr.nextHop(parseIpv4('10.99.0.3')),
+      attr.nextHop(ipv4Number('10.99.0.3')),
       attr.localPref(300),
       attr.communities([community(65001, 777)]),
     ];
-    const packed = packAnnouncements(ipv4Prefixes(IBGP_V4.map(parseIpv4)), attrs, ibgpCtx);
+    const packed = packAnnouncements(ipv4Prefixes(IBGP_V4.map(ipv4Number)), attrs, ibgpCtx);
     ibgp.send(packed.bytes);
     await waitFor('all iBGP /32s in FRR', () => IBGP_V4.every((p) => `${p}/32` in routeTable('ipv4')));
     await waitFor('every iBGP /32 valid and best, with its attributes', () => assertEach(IBGP_V4, (p) => {
@@ -294,9 +293,9 @@ describe('codec → FRR bgpd interop', { skip: interopSkip({ binaries: ['/usr/li
 
   it('eBGP: IPv6 /128s in MP_REACH_NLRI with a global next hop', async () => {
     const addrs = new Uint8Array(16 * V6.length);
-    V6.forEach((a, i) => addrs.set(parseIpv6(a), 16 * i));
+    V6.forEach((a, i) => addrs.set(ipv6Bytes(a), 16 * i));
     const attrs = [attr.origin(Origin.Igp), attr.asSequence([65002]), attr.med(7), attr.communities([community(65002, 6)])];
-    const packed = packAnnouncements(ipv6Prefixes(addrs), attrs, ebgpCtx, { nextHop: parseIpv6('fd00:99::2') });
+    const packed = packAnnouncements(ipv6Prefixes(addrs), attrs, ebgpCtx, { nextHop: ipv6Bytes('fd00:99::2') });
     assert.equal(packed.messages.length, 1);
     ebgp.send(packed.bytes);
     await waitFor('all IPv6 /128s in FRR', () => V6.every((p) => `${p}/128` in routeTable('ipv6')));
@@ -313,10 +312,10 @@ describe('codec → FRR bgpd interop', { skip: interopSkip({ binaries: ['/usr/li
 
   it('eBGP: IPv6 /128s in MP_REACH_NLRI with global and link-local next hops (RFC 2545 §3)', async () => {
     const addrs = new Uint8Array(16 * V6_LL.length);
-    V6_LL.forEach((a, i) => addrs.set(parseIpv6(a), 16 * i));
+    V6_LL.forEach((a, i) => addrs.set(ipv6Bytes(a), 16 * i));
     const nextHop = new Uint8Array(32);
-    nextHop.set(parseIpv6('fd00:99::2'), 0);
-    nextHop.set(parseIpv6(PEER_LL), 16);
+    nextHop.set(ipv6Bytes('fd00:99::2'), 0);
+    nextHop.set(ipv6Bytes(PEER_LL), 16);
     const attrs = [attr.origin(Origin.Igp), attr.asSequence([65002])];
     ebgp.send(packAnnouncements(ipv6Prefixes(addrs), attrs, ebgpCtx, { nextHop }).bytes);
     await waitFor('the /128s with a link-local next hop in FRR', () => V6_LL.every((p) => `${p}/128` in routeTable('ipv6')));
@@ -331,11 +330,11 @@ describe('codec → FRR bgpd interop', { skip: interopSkip({ binaries: ['/usr/li
   });
 
   it('withdrawals (IPv4 withdrawn routes, IPv6 MP_UNREACH_NLRI) remove every prefix', async () => {
-    ebgp.send(packWithdrawals(ipv4Prefixes(EBGP_V4.map(parseIpv4)), ebgpCtx).bytes);
-    ibgp.send(packWithdrawals(ipv4Prefixes(IBGP_V4.map(parseIpv4)), ibgpCtx).bytes);
+    ebgp.send(packWithdrawals(ipv4Prefixes(EBGP_V4.map(ipv4Number)), ebgpCtx).bytes);
+    ibgp.send(packWithdrawals(ipv4Prefixes(IBGP_V4.map(ipv4Number)), ibgpCtx).bytes);
     const all6 = [...V6, ...V6_LL];
     const addrs = new Uint8Array(16 * all6.length);
-    all6.forEach((a, i) => addrs.set(parseIpv6(a), 16 * i));
+    all6.forEach((a, i) => addrs.set(ipv6Bytes(a), 16 * i));
     ebgp.send(packWithdrawals(ipv6Prefixes(addrs), ebgpCtx).bytes);
     await waitFor('IPv4 table empty of our prefixes', () => {
       const t = routeTable('ipv4');

@@ -9,7 +9,7 @@
 // then {"drained": <ms epoch>}; {"down": "..."} if the session drops. Runs until killed.
 import { AdjRibOut, type Route } from '../../../src/bgp/adj-rib-out.js';
 import { BgpSession } from '../../../src/bgp/session.js';
-import { parseIpv4 } from '../../../src/bgp/index.js';
+import { ipv4Number } from '../../../src/ip/index.js';
 
 interface Cfg {
   local: string;
@@ -26,7 +26,7 @@ const emit = (o: object): void => {
   process.stdout.write(`${JSON.stringify(o)}\n`);
 };
 
-const base = parseIpv4(cfg.first ?? '198.18.0.1');
+const base = ipv4Number(cfg.first ?? '198.18.0.1');
 const routes: Route[] = [];
 for (let i = 0; i < cfg.count; i++) {
   const a = (base + i) >>> 0;
@@ -41,12 +41,12 @@ const session = new BgpSession({
   localAddress: cfg.local,
   localAs: cfg.localAs,
   peerAs: cfg.peerAs,
-  routerId: parseIpv4(cfg.local),
+  routerId: ipv4Number(cfg.local),
   holdTime: cfg.holdTime ?? 90,
 });
 session.on('established', (_n, ctx) => {
   emit({ established: Date.now() });
-  const r = rib.flush(ctx, { localAs: cfg.localAs, peerAs: cfg.peerAs, nextHop4: parseIpv4(cfg.local), nextHop6: null });
+  const r = rib.flush(ctx, { localAs: cfg.localAs, peerAs: cfg.peerAs, nextHop4: ipv4Number(cfg.local), nextHop6: null });
   session.sendUpdates(r.chunks);
   emit({ queued: Date.now(), updates: r.updates, bytes: r.chunks.reduce((s, c) => s + c.length, 0) });
 });

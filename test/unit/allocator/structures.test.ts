@@ -5,7 +5,15 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { OrdinalSet, compareDigits, incrementDigits } from '../../../src/allocator/ordinal-set.js';
 import { V4Space, V6Space, buildSpaces } from '../../../src/allocator/space.js';
-import { formatIPv4, formatIPv6, formatIPv6Reference, parseCIDR, parseIP, v4 } from '../../../src/allocator/ip.js';
+import { collapseIPv6Number } from 'ip-num';
+import { formatIPv4, formatIPv6, parseCIDR, parseIP, v4 } from '../../../src/allocator/ip.js';
+
+/** ip-num's RFC 5952 collapse of the uncompressed form: an independent reference for formatIPv6. */
+function formatIPv6Reference(n: bigint): string {
+  const groups: string[] = [];
+  for (let shift = 112n; shift >= 0n; shift -= 16n) groups.push(((n >> shift) & 0xffffn).toString(16));
+  return collapseIPv6Number(groups.join(':'));
+}
 
 function digitsOf(n: number, depth: number): Uint8Array {
   const d = new Uint8Array(depth);

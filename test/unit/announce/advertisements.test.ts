@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildAdvertisements, poolByName } from '../../../src/announce/index.js';
+import fc from 'fast-check';
+import { AdvertisementTable, buildAdvertisements, poolByName } from '../../../src/announce/index.js';
 import { ok as config } from '../config/helpers.js';
 
 
@@ -95,4 +96,33 @@ test('conflicting attributes on one prefix: communities are unioned, the highest
   assert.equal(ad.localPref, 20);
   const c = (v: number) => ((64500 << 16) >>> 0) + v;
   assert.deepEqual(ad.communities, [c(1), c(2), c(3)]);
+});
+
+test('AdvertisementTable: any sequence of per-Service set/delete ends where buildAdvertisements of the final set is', () => {
+  const pools = ['plain', 'tagged', 'agg', 'twice'].map(pool);
+  const ipIn = (p: number, host: number): string => (p === 0 && host % 3 === 0 ? `2001:db8:1::${host.toString(16)}` : `10.${[1, 3, 4, 5][p]}.0.${host}`);
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ svc: fc.integer({ min: 0, max: 7 }), del: fc.boolean(), pool: fc.integer({ min: 0, max: 3 }), hosts: fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 2 }) }), { minLength: 1, maxLength: 40 }),
+      (ops) => {
+        const t = new AdvertisementTable();
+        const final = new Map<string, { key: string; ips: string[]; pool: (typeof pools)[number] }>();
+        for (const op of ops) {
+          const key = `ns/s${op.svc}`;
+          if (op.del) {
+            t.delete(key);
+            final.delete(key);
+          } else {
+            const ips = [...new Set(op.hosts.map((h) => ipIn(op.pool, h)))];
+            t.set(key, ips, pools[op.pool]!);
+            final.set(key, { key, ips, pool: pools[op.pool]! });
+          }
+        }
+        const want = buildAdvertisements([...final.values()]);
+        assert.deepEqual(t.all(), want);
+        for (const a of want) assert.deepEqual({ ...t.get(a.prefix) }, { ...a });
+      },
+    ),
+    { numRuns: 300 },
+  );
 });

@@ -25,8 +25,6 @@ import {
   isEndOfRib,
   makeContext,
   openAsn,
-  parseIpv4,
-  parseIpv6,
   parsePrefixes,
   prefixStrings,
   announcedPrefixes,
@@ -34,6 +32,7 @@ import {
   type OpenMessage,
   type UpdateMessage,
 } from '../../../src/bgp/index.js';
+import { ipv4Number, ipv6Bytes } from '../../../src/ip/index.js';
 import * as W from '../../helpers/wire-builder.js';
 import { codecCase } from './codec-helpers.js';
 
@@ -161,7 +160,7 @@ describe('OPEN', () => {
 });
 
 describe('UPDATE, IPv4', () => {
-  const base = [attr.origin(Origin.Igp), attr.asSequence([65002]), attr.nextHop(parseIpv4('192.0.2.2'))];
+  const base = [attr.origin(Origin.Igp), attr.asSequence([65002]), attr.nextHop(ipv4Number('192.0.2.2'))];
   const baseWire = W.cat(W.origin(0), W.asPath([65002]), W.nextHop('192.0.2.2'));
   codecCase('one /32 (the benchmark message)', update(base, ['198.18.0.1/32']), W.update([], baseWire, W.prefixes(['198.18.0.1/32'])), as4);
   const mixed = ['0.0.0.0/0', '10.0.0.0/8', '172.16.0.0/12', '192.0.2.0/24', '198.18.0.1/32', '203.0.113.128/25'];
@@ -182,11 +181,11 @@ describe('UPDATE, IPv4', () => {
           { type: AsPathSegmentType.AsSequence, asns: [65001, 23456] },
           { type: AsPathSegmentType.AsSet, asns: [1, 2, 3] },
         ]),
-        attr.nextHop(parseIpv4('10.0.0.1')),
+        attr.nextHop(ipv4Number('10.0.0.1')),
         attr.atomicAggregate(),
-        attr.aggregator(23456, parseIpv4('10.0.0.9')),
+        attr.aggregator(23456, ipv4Number('10.0.0.9')),
         attr.as4Path([{ type: AsPathSegmentType.AsSequence, asns: [65001, 4200000000] }]),
-        attr.as4Aggregator(4200000000, parseIpv4('10.0.0.9')),
+        attr.as4Aggregator(4200000000, ipv4Number('10.0.0.9')),
       ],
       ['10.1.0.0/16'],
     ),
@@ -211,10 +210,10 @@ describe('UPDATE, IPv4', () => {
       [
         attr.origin(Origin.Egp),
         attr.asSequence([]),
-        attr.nextHop(parseIpv4('192.0.2.1')),
+        attr.nextHop(ipv4Number('192.0.2.1')),
         attr.med(100),
         attr.localPref(200),
-        attr.aggregator(4200000000, parseIpv4('192.0.2.9')),
+        attr.aggregator(4200000000, ipv4Number('192.0.2.9')),
         attr.communities([((65000 << 16) | 1) >>> 0, 0xffffff01]),
         attr.extendedCommunities(W.bytes([0, 2, 0xfd, 0xe8, 0, 0, 0, 1])),
         attr.largeCommunities([{ globalAdmin: 4200000000, localData1: 1, localData2: 2 }]),
@@ -266,14 +265,14 @@ describe('UPDATE, IPv4', () => {
     assert.deepEqual(prefixStrings(m.nlri), mixed);
     assert.deepEqual(withdrawnPrefixes(m).map(prefixStrings), [['10.9.0.0/16']]);
     assert.deepEqual(announcedPrefixes(m).map(prefixStrings), [mixed]);
-    assert.equal(findAttribute(m, 'next-hop')?.nextHop, parseIpv4('192.0.2.2'));
+    assert.equal(findAttribute(m, 'next-hop')?.nextHop, ipv4Number('192.0.2.2'));
     assert.equal(findAttribute(m, 'med'), undefined);
   });
 });
 
 describe('UPDATE, IPv6 (MP_REACH_NLRI / MP_UNREACH_NLRI)', () => {
   const v6 = ['2001:db8:1::1/128', '2001:db8::/32', '::/0', '2001:db8:ff00::/40'];
-  const nhGlobal = parseIpv6('2001:db8::2');
+  const nhGlobal = ipv6Bytes('2001:db8::2');
   const nhBoth = new Uint8Array([...W.ip6('2001:db8::2'), ...W.ip6('fe80::1')]);
   codecCase(
     'global next hop',

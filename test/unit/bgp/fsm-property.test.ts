@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import type { TimerHandle } from '../../../src/bgp/clock.js';
+import type { TimerHandle } from '../../../src/clock.js';
 import { createFsm, step, type Fsm, type FsmAction, type FsmConfig, type FsmEvent, type TimerName } from '../../../src/bgp/fsm.js';
 import { CapabilityCode, MessageType, NotificationCode } from '../../../src/bgp/constants.js';
 

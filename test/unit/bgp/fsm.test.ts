@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import type { TimerHandle } from '../../../src/bgp/clock.js';
+import type { TimerHandle } from '../../../src/clock.js';
 import {
   BGP_STATES,
   createFsm,

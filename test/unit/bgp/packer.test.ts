@@ -13,29 +13,28 @@ import {
   makeContext,
   packAnnouncements,
   packWithdrawals,
-  parseIpv4,
-  parseIpv6,
   prefixStrings,
   type CodecContext,
   type PackedUpdates,
   type PrefixList,
   type UpdateMessage,
 } from '../../../src/bgp/index.js';
+import { ipv4Number, ipv6Bytes } from '../../../src/ip/index.js';
 import * as W from '../../helpers/wire-builder.js';
 
 const ctx = makeContext({ as4: true });
 const ext = makeContext({ as4: true, extendedMessage: true });
-const attrs4 = [attr.origin(Origin.Igp), attr.asSequence([65002]), attr.nextHop(parseIpv4('192.0.2.2'))];
+const attrs4 = [attr.origin(Origin.Igp), attr.asSequence([65002]), attr.nextHop(ipv4Number('192.0.2.2'))];
 const attrs6 = [attr.origin(Origin.Igp), attr.asSequence([65002])];
 const attrsWire4 = W.cat(W.origin(0), W.asPath([65002]), W.nextHop('192.0.2.2'));
-const nh6 = parseIpv6('2001:db8::2');
+const nh6 = ipv6Bytes('2001:db8::2');
 
 function v4(n: number, len = 32): PrefixList {
   return ipv4Prefixes(Array.from({ length: n }, (_, i) => (0xc6120000 + i * (len === 32 ? 1 : 256)) >>> 0), len);
 }
 function v6(n: number): PrefixList {
   const a = new Uint8Array(16 * n);
-  for (let i = 0; i < n; i++) a.set(parseIpv6(`2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::1`), 16 * i);
+  for (let i = 0; i < n; i++) a.set(ipv6Bytes(`2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::1`), 16 * i);
   return ipv6Prefixes(a, 128);
 }
 

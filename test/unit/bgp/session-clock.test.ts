@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { systemClock } from '../../../src/bgp/clock.js';
+import { systemClock } from '../../../src/clock.js';
 
 describe('FakeClock', () => {
   it('fires timers in due order, then in scheduling order, only when time advances', () => {

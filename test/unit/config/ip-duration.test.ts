@@ -5,8 +5,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { IPv4, IPv4CidrRange, IPv6, IPv6CidrRange } from 'ip-num';
-import { formatIP, makePrefix, parseAddressEntry, parseCIDR, parseGoDuration, parseIP, summarizeRange } from '../../../src/config/index.js';
-import type { IPFamily } from '../../../src/config/index.js';
+import { parseAddressEntry, parseGoDuration } from '../../../src/config/index.js';
+import { formatIP, makePrefix, parseCIDR, parseIP, summarizeRange, type IPFamily } from '../../../src/ip/index.js';
 
 describe('parseIP (Go net.ParseIP)', () => {
   const valid: Array<[string, IPFamily, string]> = [

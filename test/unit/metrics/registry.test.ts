@@ -39,20 +39,24 @@ test('a removed peer leaves no series behind (MetalLB leaves them stale)', async
   assert.deepEqual(lines(text, 'metallb_bgp_session_up'), ['metallb_bgp_session_up{peer="192.0.2.2:179"} 0']);
 });
 
-test('setAnnounced is desired state: new series appear, vanished ones are removed', async () => {
+test('one Service × protocol at a time: new series appear, vanished ones are removed, others untouched', async () => {
   const m = new SpeakerMetrics();
-  const a = { service: 'default/web', protocol: 'bgp' as const, node: 'node-a', ip: '10.1.0.1' };
-  const b = { service: 'default/db', protocol: 'layer2' as const, node: 'node-a', ip: '10.2.0.1' };
-  m.setAnnounced([a, b]);
+  m.setServiceAnnounced('default/web', 'bgp', 'node-a', ['10.1.0.1']);
+  m.setServiceAnnounced('default/db', 'layer2', 'node-a', ['10.2.0.1']);
   let text = await m.metrics();
   assert.equal(lines(text, 'metallb_speaker_announced').length, 2);
   assert.match(text, /metallb_speaker_announced\{service="default\/web",protocol="bgp",node="node-a",ip="10.1.0.1"\} 1/);
-  m.setAnnounced([b]);
+  m.setServiceAnnounced('default/web', 'bgp', 'node-a', []);
   text = await m.metrics();
   assert.deepEqual(lines(text, 'metallb_speaker_announced'), [
     'metallb_speaker_announced{service="default/db",protocol="layer2",node="node-a",ip="10.2.0.1"} 1',
   ]);
-  m.setAnnounced([]);
+  // A second protocol for the same Service does not replace the first one's series.
+  m.setServiceAnnounced('default/db', 'bgp', 'node-a', ['10.2.0.1', 'fd00::1']);
+  m.setServiceAnnounced('default/db', 'bgp', 'node-a', ['fd00::1']);
+  assert.equal(lines(await m.metrics(), 'metallb_speaker_announced').length, 2);
+  m.deleteServiceAnnounced('default/db', 'layer2');
+  m.deleteServiceAnnounced('default/db', 'bgp');
   assert.deepEqual(lines(await m.metrics(), 'metallb_speaker_announced'), []);
 });
 

@@ -3,16 +3,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { addressKey, chooseRouterId, crc32, isGlobalIpv6, nextHopsFor, unmapAddress } from '../../../src/speaker/addresses.js';
-import { formatIpv6, parseIpv4 } from '../../../src/bgp/index.js';
+import { formatIPv6Bytes, ipv4Number } from '../../../src/ip/index.js';
 import { ifaceTable } from './harness.js';
 
 const TABLE = ifaceTable({ lo: ['127.0.0.1', '::1'], eth0: ['10.0.0.5', 'fe80::1', 'fd00:1::5'], eth1: ['192.168.1.5', '2001:db8::5'], v6only: ['fe80::9', '2001:db8:9::9'] });
 
 describe('chooseRouterId', () => {
   it('router-id, then IPv4 source-address, then the first non-loopback IPv4, then the node name CRC', () => {
-    assert.deepEqual(chooseRouterId({ routerID: '1.2.3.4', sourceAddress: '10.0.0.5' }, TABLE, 'n'), { id: parseIpv4('1.2.3.4'), text: '1.2.3.4', source: 'router-id' });
+    assert.deepEqual(chooseRouterId({ routerID: '1.2.3.4', sourceAddress: '10.0.0.5' }, TABLE, 'n'), { id: ipv4Number('1.2.3.4'), text: '1.2.3.4', source: 'router-id' });
     assert.equal(chooseRouterId({ routerID: null, sourceAddress: '192.168.1.5' }, TABLE, 'n').text, '192.168.1.5');
-    assert.deepEqual(chooseRouterId({ routerID: null, sourceAddress: 'fd00:1::5' }, TABLE, 'n'), { id: parseIpv4('10.0.0.5'), text: '10.0.0.5', source: 'interface' });
+    assert.deepEqual(chooseRouterId({ routerID: null, sourceAddress: 'fd00:1::5' }, TABLE, 'n'), { id: ipv4Number('10.0.0.5'), text: '10.0.0.5', source: 'interface' });
     const byName = chooseRouterId({ routerID: null, sourceAddress: null }, ifaceTable({ lo: ['127.0.0.1'], e: ['2001:db8::1'] }), 'node-a');
     assert.equal(byName.source, 'node-name');
     // Stable: the same name always gives the same identifier, different names differ.
@@ -33,7 +33,7 @@ describe('nextHopsFor', () => {
     const h = nextHopsFor('10.0.0.5', TABLE);
     assert.equal(h.nextHop4Text, '10.0.0.5');
     assert.equal(h.nextHop6Text, 'fd00:1::5');
-    assert.equal(formatIpv6(h.nextHop6!, 0), 'fd00:1::5');
+    assert.equal(formatIPv6Bytes(h.nextHop6!, 0), 'fd00:1::5');
     assert.equal(nextHopsFor('::ffff:192.168.1.5', TABLE).nextHop6Text, '2001:db8::5');
   });
 

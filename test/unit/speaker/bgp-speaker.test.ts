@@ -4,7 +4,13 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { BgpSpeaker, shutdownMessage, sliceMessages, ttlFor } from '../../../src/speaker/bgp-speaker.js';
+import { BgpSpeaker } from '../../../src/speaker/bgp-speaker.js';
+import { BgpAnnouncer } from '../../../src/speaker/bgp-announcer.js';
+import { sliceMessages } from '../../../src/speaker/flush.js';
+import { ttlFor } from '../../../src/speaker/sockets.js';
+import { shutdownMessage } from '../../../src/speaker/status.js';
+import { NodeAgent } from '../../../src/agent/agent.js';
+import { parseConfig } from '../../../src/config/index.js';
 import { shutdownCommunication } from '../../../src/bgp/session.js';
 import {
   Afi,
@@ -21,8 +27,8 @@ import {
   ipv4Prefixes,
   Origin,
   packAnnouncements,
-  parseIpv4,
 } from '../../../src/bgp/index.js';
+import { ipv4Number } from '../../../src/ip/index.js';
 import { SpeakerMetrics } from '../../../src/metrics/registry.js';
 import { createLogger } from '../../../src/log.js';
 import { TestPeer, advanceUntil, captureLog, closedPort, ifaceTable, peerConfig, route4, route6, turns, until } from './harness.js';
@@ -370,7 +376,7 @@ describe('BgpSpeaker: socket options and received UPDATEs', () => {
     speaker.setAdvertisementsAll([route4('10.1.0.1/32')]);
     await until(() => peer.routes.size === 1, 'Established');
     const ctx = makeContext({ as4: true });
-    const good = packAnnouncements(ipv4Prefixes(Uint32Array.of(parseIpv4('192.0.2.0')), Uint8Array.of(24)), [attr.origin(Origin.Igp), attr.asSequence([]), attr.nextHop(parseIpv4('127.0.0.21')), attr.localPref(100)], ctx).bytes;
+    const good = packAnnouncements(ipv4Prefixes(Uint32Array.of(ipv4Number('192.0.2.0')), Uint8Array.of(24)), [attr.origin(Origin.Igp), attr.asSequence([]), attr.nextHop(ipv4Number('127.0.0.21')), attr.localPref(100)], ctx).bytes;
     const broken = Uint8Array.from(good);
     // ORIGIN is the first attribute: header 19 + withdrawn length 2 + path attribute length 2, then flags,
     // type, length, value. ORIGIN 7 is invalid: RFC 7606 §7.1 says treat-as-withdraw.
@@ -391,11 +397,16 @@ describe('BgpSpeaker: status', () => {
     const peer = await listeningPeer('127.0.0.15', { localAs: 64512, peerAs: 64512 }, clock);
     const { speaker, metrics } = makeSpeaker({ clock });
     speaker.setPeers([peerConfig({ peerAddress: '127.0.0.15', peerPort: peer.port, holdTime: 75, keepaliveTime: 20 })]);
-    speaker.setAdvertisementsAll([route4('10.1.0.1/32')]);
-    speaker.setServices([
-      { service: 'default/web', ips: ['10.1.0.1'], prefixes: ['10.1.0.1/32'], reason: null },
-      { service: 'default/idle', ips: ['10.1.0.2'], prefixes: [], reason: 'noEndpoints' },
-    ]);
+    // The per-Service list is the node agent's (with the BGP announcer over this speaker).
+    const cfg = parseConfig(`address-pools:\n- {name: p, protocol: bgp, addresses: [10.1.0.0/24]}\n`);
+    assert.ok(cfg.ok);
+    const agent = new NodeAgent({ nodeName: 'node-a', announcers: [new BgpAnnouncer(speaker)], metrics });
+    // The same peer as setPeers gave: deep-equal, so its session stays (MetalLB §3.2).
+    agent.setConfig({ ...cfg.config, peers: [peerConfig({ peerAddress: '127.0.0.15', peerPort: peer.port, holdTime: 75, keepaliveTime: 20 })] });
+    agent.setEndpoints('default/web', [{ nodeName: 'node-a', ready: true }]);
+    agent.upsertService({ key: 'default/web', type: 'LoadBalancer', ips: ['10.1.0.1'], externalTrafficPolicy: 'Cluster' });
+    agent.upsertService({ key: 'default/idle', type: 'LoadBalancer', ips: ['10.1.0.2'], externalTrafficPolicy: 'Cluster' });
+    agent.synced();
     await until(() => peer.routes.size === 1, 'the route');
     clock.advance(61_000);
     const st = JSON.parse(JSON.stringify(speaker.status())) as ReturnType<BgpSpeaker['status']>;
@@ -412,9 +423,9 @@ describe('BgpSpeaker: status', () => {
     assert.deepEqual(s.prefixes, { desired: 1, sent: 1, pending: 0, unsendable: [] });
     assert.equal(s.lastError, null);
     assert.equal(s.lastDown, null);
-    assert.deepEqual(st.announcements, [
-      { service: 'default/web', ips: ['10.1.0.1'], prefixes: ['10.1.0.1/32'], peers: [s.peer], reason: null },
-      { service: 'default/idle', ips: ['10.1.0.2'], prefixes: [], peers: [], reason: 'noEndpoints' },
+    assert.deepEqual(agent.announcements(), [
+      { service: 'default/idle', ips: ['10.1.0.2'], protocol: 'bgp', prefixes: [], peers: [], reason: 'noEndpoints' },
+      { service: 'default/web', ips: ['10.1.0.1'], protocol: 'bgp', prefixes: ['10.1.0.1/32'], peers: [s.peer], reason: null },
     ]);
     assert.match(await metrics.metrics(), /metallb_speaker_announced\{service="default\/web",protocol="bgp",node="node-a",ip="10\.1\.0\.1"\} 1/);
 
@@ -430,9 +441,10 @@ describe('BgpSpeaker: status', () => {
       message: 'router maintenance',
     });
     assert.deepEqual(speaker.status().sessions[0]!.lastDown, le);
-    assert.deepEqual(speaker.status().announcements[0]?.peers, []);
+    assert.deepEqual(agent.announcements()[1]?.peers, []);
     // The withdrawn Service's series goes away when the Service does.
-    speaker.setServices([]);
+    agent.deleteService('default/web');
+    agent.deleteService('default/idle');
     assert.doesNotMatch(await metrics.metrics(), /metallb_speaker_announced\{/);
   });
 

@@ -4,20 +4,17 @@
 import * as net from 'node:net';
 import type { Route } from '../../../src/bgp/adj-rib-out.js';
 import { BgpSession, type SessionOptions } from '../../../src/bgp/session.js';
-import type { Clock } from '../../../src/bgp/clock.js';
+import type { Clock } from '../../../src/clock.js';
 import type { LastError, Negotiated } from '../../../src/bgp/fsm.js';
 import {
   Afi,
   announcedPrefixes,
   findAttribute,
-  formatIpv4,
-  formatIpv6,
   isEndOfRib,
-  parseIpv4,
-  parseIpv6,
   prefixStrings,
   withdrawnPrefixes,
 } from '../../../src/bgp/index.js';
+import { formatIPv4, formatIPv6Bytes, ipv4Number, ipv6Bytes } from '../../../src/ip/index.js';
 import type { Peer } from '../../../src/config/types.js';
 import { createBgpListener, createBgpSocket } from '../../../src/net/sockopt.js';
 
@@ -102,7 +99,7 @@ export class TestPeer {
       for (const l of announcedPrefixes(u)) for (const p of prefixStrings(l)) {
         this.announcements.push(p);
         this.routes.set(p, {
-          nextHop: l.afi === Afi.Ipv4 ? formatIpv4(nh?.nextHop ?? 0) : formatIpv6(mp!.nextHop, 0),
+          nextHop: l.afi === Afi.Ipv4 ? formatIPv4(nh?.nextHop ?? 0) : formatIPv6Bytes(mp!.nextHop, 0),
           localPref: lp?.localPref ?? null,
           communities: comm?.communities ?? [],
           asPath: path?.segments.flatMap((s) => [...s.asns]) ?? [],
@@ -118,7 +115,7 @@ export class TestPeer {
     clock: Clock,
   ): Promise<TestPeer> {
     const { md5Key, ...so } = o;
-    const session = new BgpSession({ peerAddress: '127.0.0.1', routerId: parseIpv4(address), holdTime: 90, dial: false, ...so }, { clock });
+    const session = new BgpSession({ peerAddress: '127.0.0.1', routerId: ipv4Number(address), holdTime: 90, dial: false, ...so }, { clock });
     const onSocket = (s: net.Socket) => {
       s.on('error', () => {});
       session.acceptInbound(s);
@@ -145,7 +142,7 @@ export class TestPeer {
   ): TestPeer {
     const { md5Key, ...so } = o;
     const session = new BgpSession(
-      { peerAddress: '127.0.0.1', peerPort: port, localAddress, routerId: parseIpv4(localAddress), holdTime: 90, ...so },
+      { peerAddress: '127.0.0.1', peerPort: port, localAddress, routerId: ipv4Number(localAddress), holdTime: 90, ...so },
       {
         clock,
         ...(md5Key !== undefined
@@ -188,7 +185,7 @@ export function route4(prefix: string, o: Partial<Pick<Route, 'localPref' | 'com
   return {
     prefix,
     family: 4,
-    addr4: parseIpv4(addr!),
+    addr4: ipv4Number(addr!),
     addr6: null,
     length: Number(len),
     localPref: o.localPref ?? 0,
@@ -199,7 +196,7 @@ export function route4(prefix: string, o: Partial<Pick<Route, 'localPref' | 'com
 
 export function route6(prefix: string): Route {
   const [addr, len] = prefix.split('/');
-  return { prefix, family: 6, addr4: 0, addr6: parseIpv6(addr!), length: Number(len), localPref: 0, communities: [], largeCommunities: [] };
+  return { prefix, family: 6, addr4: 0, addr6: ipv6Bytes(addr!), length: Number(len), localPref: 0, communities: [], largeCommunities: [] };
 }
 
 /** An os.networkInterfaces()-shaped table. */

@@ -6,13 +6,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig, type Config, type Peer } from '../../../src/config/index.js';
+import { parseConfig, type Config } from '../../../src/config/index.js';
 import { parseCluster, type Cluster } from '../../../src/plan/cluster.js';
 import { planCluster } from '../../../src/plan/plan.js';
-import { nodeState, Standalone, LAYER2_REASON } from '../../../src/speaker/standalone.js';
-import type { BgpSpeaker, ServiceAnnouncement } from '../../../src/speaker/bgp-speaker.js';
-import type { Route } from '../../../src/bgp/adj-rib-out.js';
+import { applySnapshot, snapshotOf, Standalone } from '../../../src/speaker/standalone.js';
+import { BgpSpeaker } from '../../../src/speaker/bgp-speaker.js';
+import { BgpAnnouncer } from '../../../src/speaker/bgp-announcer.js';
+import { NodeAgent } from '../../../src/agent/agent.js';
+import { Layer2Placeholder, LAYER2_REASON } from '../../../src/agent/layer2-placeholder.js';
 import { createLogger } from '../../../src/log.js';
+import { fakeSessionFactory } from '../../helpers/fake-session.js';
 import { captureLog, until } from './harness.js';
 
 const dirs: string[] = [];
@@ -89,7 +92,24 @@ function cl(text: string): Cluster {
   return r.cluster;
 }
 
-describe('nodeState', () => {
+/** A node agent with the BGP announcer over a speaker whose sessions are recording fakes (no sockets). */
+function rig(nodeName: string, logger = createLogger({ write: () => {} })) {
+  const { factory, sessions } = fakeSessionFactory();
+  const speaker = new BgpSpeaker({ nodeName, logger }, { sessionFactory: factory, interfaces: () => ({}) });
+  const bgp = new BgpAnnouncer(speaker);
+  const agent = new NodeAgent({ nodeName, announcers: [bgp, new Layer2Placeholder(nodeName)], logger });
+  return { agent, speaker, bgp, sessions, peers: () => speaker.status().sessions.map((x) => x.peerAddress) };
+}
+
+/** What `nodeName` announces from the files: the standalone snapshot fed to a fresh agent. */
+function nodeState(config: Config, cluster: Cluster, nodeName: string) {
+  const r = rig(nodeName);
+  const snap = snapshotOf(config, cluster, nodeName);
+  applySnapshot(r.agent, null, snap);
+  return { ...r, services: r.agent.announcements(), advertisements: r.bgp.advertisements(), nodeMissing: snap.nodeMissing };
+}
+
+describe('standalone snapshot → node agent', () => {
   const cluster = cl(
     list(
       svc('claimed', { status: '10.1.0.9', ts: '2026-01-05T00:00:00Z' }),
@@ -113,12 +133,13 @@ describe('nodeState', () => {
     const plan = planCluster(cfg(), cluster, { node: 'n1' });
     const byKey = new Map(st.services.map((s) => [s.service, s]));
     for (const s of st.services) assert.deepEqual(s.ips, plan.services[s.service]?.ips, `${s.service}: same IPs as plan`);
-    assert.deepEqual(byKey.get('default/claimed'), { service: 'default/claimed', ips: ['10.1.0.9'], prefixes: ['10.1.0.0/24', '10.1.0.9/32'], reason: null });
+    const claimed = byKey.get('default/claimed')!;
+    assert.deepEqual({ ips: claimed.ips, prefixes: [...claimed.prefixes].sort(), reason: claimed.reason }, { ips: ['10.1.0.9'], prefixes: ['10.1.0.0/24', '10.1.0.9/32'], reason: null });
     assert.equal(byKey.get('default/web')?.reason, null);
     assert.equal(byKey.get('default/local')?.reason, 'noLocalEndpoints');
     assert.equal(byKey.get('default/none')?.reason, 'noEndpoints');
     assert.equal(byKey.get('default/l2')?.reason, LAYER2_REASON);
-    assert.deepEqual(st.peers.map((p: Peer) => p.peerAddress), ['10.0.0.1']);
+    assert.deepEqual(st.peers(), ['10.0.0.1']);
     // /24 aggregate shared by both Services: one advertisement listing both.
     const agg = st.advertisements.find((a) => a.prefix === '10.1.0.0/24');
     assert.deepEqual(agg?.services, ['default/claimed', 'default/web']);
@@ -133,7 +154,7 @@ describe('nodeState', () => {
   it('Local policy announces from the node with the endpoint; excluded and unknown nodes', () => {
     const n2 = nodeState(cfg(), cluster, 'n2');
     assert.equal(n2.services.find((s) => s.service === 'default/local')?.reason, null);
-    assert.deepEqual(n2.peers.map((p) => p.peerAddress), ['10.0.0.2']);
+    assert.deepEqual(n2.peers(), ['10.0.0.2']);
     const n3 = nodeState(cfg(), cluster, 'n3');
     assert.ok(n3.services.every((s) => s.reason !== null));
     assert.deepEqual(n3.advertisements, []);
@@ -141,25 +162,34 @@ describe('nodeState', () => {
     assert.equal(ghost.nodeMissing, true);
     assert.equal(ghost.services.find((s) => s.service === 'default/web')?.reason, 'noPeers', 'no labels: no zone selector matches');
   });
-});
 
-/** Records what Standalone hands the speaker. */
-function fakeSpeaker() {
-  const calls: { peers: readonly Peer[]; routes: readonly Route[]; services: readonly ServiceAnnouncement[] }[] = [];
-  let cur: { peers: readonly Peer[]; routes: readonly Route[] } = { peers: [], routes: [] };
-  const sp = {
-    setPeers(p: readonly Peer[]) {
-      cur = { peers: p, routes: [] };
-    },
-    setAdvertisementsAll(r: readonly Route[]) {
-      cur.routes = r;
-    },
-    setServices(s: readonly ServiceAnnouncement[]) {
-      calls.push({ ...cur, services: s });
-    },
-  };
-  return { speaker: sp as unknown as BgpSpeaker, calls };
-}
+  it('a layer2-pool Service on a node without BGP peers gets the layer2 reason, not noPeers', () => {
+    const ghost = nodeState(cfg(), cluster, 'ghost');
+    assert.deepEqual(ghost.peers(), []);
+    const l2 = ghost.services.find((s) => s.service === 'default/l2');
+    assert.equal(l2?.reason, LAYER2_REASON);
+    assert.equal(l2?.protocol, 'layer2');
+  });
+
+  it('one endpoint change re-decides that Service only and reaches the session as one UPDATE', () => {
+    const st = nodeState(cfg(), cluster, 'n2');
+    st.agent.synced();
+    const session = st.sessions[0]!;
+    session.establish();
+    return new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      const before = session.updates.length;
+      assert.ok(before > 0, 'the initial table and End-of-RIB went out');
+      // n2 loses the local endpoint of default/local: its /32 is withdrawn, the shared /24 stays.
+      st.agent.setEndpoints('default/local', [{ nodeName: 'n1', ready: true }]);
+      assert.equal(st.services.length, 5);
+      assert.equal(st.agent.announcements().find((s) => s.service === 'default/local')?.reason, 'noLocalEndpoints');
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      assert.equal(session.updates.length, before + 1, 'one flush');
+      assert.ok(st.bgp.advertisements().some((a) => a.prefix === '10.1.0.0/24'), 'the /24 stays: other Services still produce it');
+      assert.ok(!st.bgp.advertisements().some((a) => st.agent.announcements().find((s) => s.service === 'default/local')!.ips.some((ip) => a.prefix === `${ip}/32`)));
+    });
+  });
+});
 
 function files(config: string, cluster: string) {
   const dir = mkdtempSync(join(tmpdir(), 'igsp-unit-'));
@@ -176,16 +206,16 @@ const CLUSTER = list(svc('web'), slice('web', [{ node: 'n1' }]), node('n1', { zo
 describe('Standalone', () => {
   it('applies the files; a bad file is logged by name and the last good state stays; a fixed file applies', () => {
     const f = files(CONFIG, CLUSTER);
-    const { speaker, calls } = fakeSpeaker();
+    const r = rig('n1');
     const log = captureLog();
-    const s = new Standalone({ nodeName: 'n1', configFile: f.c, clusterFile: f.k, speaker, watch: false, logger: createLogger({ write: log.write }) });
+    const s = new Standalone({ nodeName: 'n1', configFile: f.c, clusterFile: f.k, agent: r.agent, watch: false, logger: createLogger({ write: log.write }) });
     assert.equal(s.start(), null);
-    assert.equal(calls.length, 1);
-    assert.deepEqual(calls[0]!.routes.map((r) => r.prefix), ['10.1.0.0/24', '10.1.0.0/32']);
+    assert.equal(s.applied, 1);
+    assert.deepEqual(r.bgp.advertisements().map((a) => a.prefix), ['10.1.0.0/24', '10.1.0.0/32']);
 
     writeFileSync(f.c, 'peers: [{peer-address: nope}]\n');
     s.reload('test');
-    assert.equal(calls.length, 1, 'nothing applied');
+    assert.equal(s.applied, 1, 'nothing applied');
     const stale = log.lines.find((l) => l['event'] === 'configStale');
     assert.equal(stale?.['file'], f.c);
     assert.equal(stale?.['level'], 'error');
@@ -195,14 +225,14 @@ describe('Standalone', () => {
     // The cluster changes while the config is still bad: the new cluster applies with the last good config.
     writeFileSync(f.k, list(node('n1', { zone: 'a' })));
     s.reload('test');
-    assert.equal(calls.length, 2);
-    assert.deepEqual(calls[1]!.routes, []);
-    assert.equal(calls[1]!.peers.length, 1);
+    assert.equal(s.applied, 2);
+    assert.deepEqual(r.bgp.advertisements(), []);
+    assert.equal(r.peers().length, 1);
 
     writeFileSync(f.c, CONFIG.replace('10.0.0.1', '10.0.0.3'));
     s.reload('test');
-    assert.equal(calls.length, 3);
-    assert.equal(calls[2]!.peers[0]?.peerAddress, '10.0.0.3');
+    assert.equal(s.applied, 3);
+    assert.deepEqual(r.peers(), ['10.0.0.3']);
     assert.equal(s.stale.size, 0);
     assert.ok(log.lines.some((l) => l['event'] === 'fileRecovered'));
     s.close();
@@ -210,29 +240,30 @@ describe('Standalone', () => {
 
   it('refuses to start on an invalid or missing file', () => {
     const f = files('peers: 7\n', CLUSTER);
-    const { speaker, calls } = fakeSpeaker();
-    const s = new Standalone({ nodeName: 'n1', configFile: f.c, clusterFile: f.k, speaker, watch: false });
+    const r = rig('n1');
+    const s = new Standalone({ nodeName: 'n1', configFile: f.c, clusterFile: f.k, agent: r.agent, watch: false });
     assert.equal(s.start()?.kind, 'invalid-config');
-    const s2 = new Standalone({ nodeName: 'n1', configFile: join(f.dir, 'absent.yaml'), clusterFile: f.k, speaker, watch: false });
+    const s2 = new Standalone({ nodeName: 'n1', configFile: join(f.dir, 'absent.yaml'), clusterFile: f.k, agent: r.agent, watch: false });
     assert.equal(s2.start()?.kind, 'unreadable');
-    assert.equal(calls.length, 0);
+    assert.equal(s.applied + s2.applied, 0);
+    assert.deepEqual(r.agent.announcements(), []);
   });
 
   it('sees a rename-replace of the cluster file (directory watch) and applies it', async () => {
     const f = files(CONFIG, CLUSTER);
-    const { speaker, calls } = fakeSpeaker();
-    const s = new Standalone({ nodeName: 'n1', configFile: f.c, clusterFile: f.k, speaker, debounceMs: 20 });
+    const r = rig('n1');
+    const s = new Standalone({ nodeName: 'n1', configFile: f.c, clusterFile: f.k, agent: r.agent, debounceMs: 20 });
     assert.equal(s.start(), null);
     const tmp = join(f.dir, '.cluster.yaml.swp');
     writeFileSync(tmp, list(node('n1', { zone: 'a' })));
     renameSync(tmp, f.k);
-    await until(() => calls.length === 2, 'the watch to apply the new file');
-    assert.deepEqual(calls[1]!.routes, []);
+    await until(() => s.applied === 2, 'the watch to apply the new file');
+    assert.deepEqual(r.bgp.advertisements(), []);
     // And again: the watch survives the first replacement (the inode changed).
     writeFileSync(tmp, CLUSTER);
     renameSync(tmp, f.k);
-    await until(() => calls.length === 3, 'a second replacement');
-    assert.equal(calls[2]!.routes.length, 2);
+    await until(() => s.applied === 3, 'a second replacement');
+    assert.equal(r.bgp.advertisements().length, 2);
     s.close();
   });
 });

@@ -11,7 +11,7 @@ import {
   validatePolicy,
   type BackoffPolicy,
   type BackoffState,
-} from '../../../src/bgp/backoff.js';
+} from '../../src/backoff.js';
 
 const P: BackoffPolicy = { initialMs: 1000, maxMs: 120_000, multiplier: 2, jitter: 0.25, stableMs: 30_000 };
 

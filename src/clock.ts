@@ -1,6 +1,7 @@
-// An injectable clock. The BGP session driver needs three timers from RFC 4271 §8 (ConnectRetryTimer,
-// HoldTimer, KeepaliveTimer) plus the Idle backoff; making time a dependency lets every timer path be tested
-// with a fake clock instead of sleeping (see test/helpers/fake-clock.ts).
+// The injectable clock of every component with timers: the BGP session driver (RFC 4271 §8's
+// ConnectRetryTimer, HoldTimer, KeepaliveTimer plus the Idle backoff), the speaker, the standalone mode's
+// file debounce, and later the Kubernetes informers and Layer 2. Making time a dependency lets every timer
+// path be tested with a fake clock instead of sleeping (see test/helpers/fake-clock.ts).
 
 /** Opaque handle returned by Clock.setTimeout. */
 export interface TimerHandle {

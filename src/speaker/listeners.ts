@@ -1,0 +1,122 @@
+// The passive listener(s) of the speaker (`--bgp-listen`): one socket per address family, each holding the
+// TCP-MD5 keys of its family's peers (RFC 2385), kept equal to the configured passwords as peers change.
+import * as net from 'node:net';
+import { familyOfText, type IPFamily } from '../ip/index.js';
+import { createBgpListener, setMd5Key } from '../net/sockopt.js';
+import type { SpeakerCore } from './peer.js';
+
+export interface Listener {
+  readonly family: IPFamily;
+  readonly server: net.Server;
+  /** The TCP-MD5 keys set on it: peer address → key. */
+  keys: Map<string, string>;
+}
+
+export class BgpListeners {
+  private listeners: Listener[] = [];
+
+  constructor(
+    private readonly sp: SpeakerCore,
+    private readonly listenAt: { readonly host: string; readonly port: number } | null,
+    private readonly onConnection: (socket: net.Socket) => void,
+  ) {}
+
+  /**
+   * Opens the passive listener(s) (when configured). Rejects when an address cannot be bound. The IPv6
+   * wildcard `::` listens on both families, as routing daemons do: one socket per family, so each gets the
+   * TCP-MD5 keys of its own peers (RFC 2385) whether or not any peer has a password.
+   */
+  async start(): Promise<void> {
+    if (this.listenAt === null || this.listeners.length > 0) return;
+    const { host, port } = this.listenAt;
+    const wildcard6 = net.isIPv6(host) && /^[0:]+$/.test(host);
+    const specs: { family: IPFamily; host: string }[] = wildcard6
+      ? [{ family: 4, host: '0.0.0.0' }, { family: 6, host: '::' }]
+      : [{ family: net.isIPv6(host) ? 6 : 4, host }];
+    let bound = port;
+    try {
+      for (const spec of specs) {
+        // With port 0 (tests), the second family takes the port the first was given.
+        const l = await this.openListener(spec.family, spec.host, bound);
+        bound = (l.server.address() as net.AddressInfo).port;
+        this.listeners.push(l);
+      }
+    } catch (e) {
+      for (const l of this.listeners) l.server.close();
+      this.listeners = [];
+      throw e;
+    }
+  }
+
+  private async openListener(family: IPFamily, host: string, port: number): Promise<Listener> {
+    const md5 = this.md5Keys(family);
+    let server: net.Server;
+    if (md5.size > 0) {
+      // Keys set before listen(): no handshake from a keyed peer is ever accepted unsigned (RFC 2385).
+      const keys = [...md5].map(([peer, key]) => ({ peer, key }));
+      server = await createBgpListener({ family, localAddress: host, port, md5: keys }, this.sp.nativeLoader());
+    } else {
+      server = net.createServer();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        // ipv6Only: a key added later (setPeers) goes on this socket for IPv6 peers only; IPv4 peers must
+        // arrive on the IPv4 socket, which holds their keys.
+        server.listen({ host, port, exclusive: true, ...(family === 6 ? { ipv6Only: true } : {}) }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    }
+    server.on('connection', (s) => this.onConnection(s));
+    server.on('error', (e) => this.sp.log.error('listenerError', { error: e }));
+    const a = server.address() as net.AddressInfo;
+    this.sp.log.info('bgpListening', { address: a.address, port: a.port });
+    return { family, server, keys: md5 };
+  }
+
+  /** The configured passwords of the peers of one family: peer address → key. */
+  private md5Keys(family: IPFamily): Map<string, string> {
+    const want = new Map<string, string>();
+    for (const p of this.sp.peers.values()) {
+      if (p.config.password !== null && familyOfText(p.config.peerAddress) === family) want.set(p.config.peerAddress, p.config.password);
+    }
+    return want;
+  }
+
+  /** The first listener's bound address (port resolved when 0 was asked), or null. */
+  get listenAddress(): { address: string; port: number } | null {
+    return this.listenAddresses[0] ?? null;
+  }
+
+  /** Every listener's bound address, IPv4 first. */
+  get listenAddresses(): { address: string; port: number }[] {
+    const out: { address: string; port: number }[] = [];
+    for (const l of this.listeners) {
+      const a = l.server.address();
+      if (a !== null && typeof a === 'object') out.push({ address: a.address, port: a.port });
+    }
+    return out;
+  }
+
+  /** Keeps each listener's TCP-MD5 keys equal to the configured passwords of its family's peers (RFC 2385). */
+  syncKeys(): void {
+    for (const l of this.listeners) {
+      const want = this.md5Keys(l.family);
+      try {
+        for (const [peer] of l.keys) if (!want.has(peer)) setMd5Key(l.server, peer, null, this.sp.nativeLoader());
+        for (const [peer, key] of want) if (l.keys.get(peer) !== key) setMd5Key(l.server, peer, key, this.sp.nativeLoader());
+        l.keys = want;
+      } catch (e) {
+        this.sp.log.error('listenerMd5', { error: e });
+      }
+    }
+  }
+
+
+  /** Closes every listener; resolves when they are closed. */
+  close(): Promise<void> {
+    const listeners = this.listeners;
+    this.listeners = [];
+    return Promise.all(listeners.map((l) => new Promise<void>((r) => l.server.close(() => r())))).then(() => undefined);
+  }
+}
