@@ -132,12 +132,15 @@ export class WorkQueue {
 
   private kick(): void {
     if (this.running !== undefined) return;
-    this.running = this.drain().finally(() => {
-      this.running = undefined;
-      // An add() during the last await of drain() saw `running` set and relied on this loop.
-      if (this.queue.length > 0 && !this.shuttingDown) this.kick();
-      else this.notifyIdle();
-    });
+    // Start on a later microtask, so a synchronous burst of adds (an informer relist) collapses first.
+    this.running = Promise.resolve()
+      .then(() => this.drain())
+      .finally(() => {
+        this.running = undefined;
+        // An add() during the last await of drain() saw `running` set and relied on this loop.
+        if (this.queue.length > 0 && !this.shuttingDown) this.kick();
+        else this.notifyIdle();
+      });
   }
 
   private async drain(): Promise<void> {
