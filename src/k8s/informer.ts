@@ -275,8 +275,9 @@ export class Informer<T extends KubeObject> {
             if (settled || !this.running) return;
             const r = this.onWatchEvent(ev);
             if (r !== undefined) {
-              this.watch?.abort();
-              end(r);
+              const handle = this.watch;
+              end(r); // first: aborting reports a clean end, which must not win
+              handle?.abort();
             }
           },
           (err) => end(err === null ? 'clean' : err),

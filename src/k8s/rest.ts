@@ -85,6 +85,14 @@ export class IngotKubeConfig extends k8s.KubeConfig {
     context.setDispatcher(this.dispatcher);
   }
 
+  /** The headers (Authorization, Impersonate-User) a request would carry now; for diagnostics and tests. */
+  async requestHeaders(): Promise<Record<string, string>> {
+    const ctx = new k8s.RequestContext(this.getCurrentCluster()?.server ?? 'https://invalid', k8s.HttpMethod.GET);
+    await super.applySecurityAuthentication(ctx);
+    void ctx.getDispatcher()?.close().catch(() => undefined);
+    return { ...ctx.getHeaders() };
+  }
+
   /** Closes the pooled connections (at shutdown). */
   async closeConnections(): Promise<void> {
     const d = this.dispatcher;
