@@ -148,7 +148,9 @@ export function step(cfg: LeaderConfig, s: ElectionState, ev: ElectionEvent): St
       return { state: { ...s, op: 'read', attemptStartedAt: ev.now }, actions: [{ type: 'read' }] };
 
     case 'deadlineTimer':
-      if (s.phase !== 'leader' || s.leaderUntil === null || ev.now < s.leaderUntil) return { state: s, actions: [] };
+      if (s.phase !== 'leader' || s.leaderUntil === null) return { state: s, actions: [] };
+      // Node's timers run on the loop's cached millisecond clock and may fire a fraction early: re-arm.
+      if (ev.now < s.leaderUntil) return { state: s, actions: [{ type: 'setTimer', timer: 'deadline', ms: s.leaderUntil - ev.now }] };
       return { state: { ...s, phase: 'candidate', leaderUntil: null }, actions: [{ type: 'stoppedLeading', reason: 'renewDeadline' }] };
 
     case 'readOk': {
