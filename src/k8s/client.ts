@@ -6,6 +6,9 @@ import { DEFAULT_KUBE_API_BURST, DEFAULT_KUBE_API_QPS, TokenBucket } from './rat
 import { KubeApi } from './resources.js';
 import { RestClient } from './rest.js';
 
+/** 2 requests per retry period (GET + PUT) need 1 qps; this leaves room for a conflict retry and a release. */
+export const LEASE_RATE_LIMIT = Object.freeze({ qps: 5, burst: 10 });
+
 export interface KubeClientOptions extends ClusterAccessOptions {
   /** `--kube-api-qps` (default 50). */
   qps?: number;
@@ -22,6 +25,12 @@ export interface KubeClient {
   readonly limiter: TokenBucket;
   readonly rest: RestClient;
   readonly api: KubeApi;
+  /**
+   * For the LeaderElector only: the same connection and credentials behind a separate small bucket
+   * (LEASE_RATE_LIMIT), so Lease renewals never queue behind a burst of status writes and Events —
+   * controller-runtime gives leader election its own client for the same reason.
+   */
+  readonly leaseApi: KubeApi;
   /** Closes pooled connections (after informers and electors are stopped). */
   close(): Promise<void>;
 }
@@ -36,12 +45,18 @@ export function createKubeClient(opts: KubeClientOptions = {}): KubeClient {
     ...(opts.userAgent !== undefined ? { userAgent: opts.userAgent } : {}),
     ...(opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
   });
+  const leaseRest = new RestClient(access.kubeConfig, {
+    limiter: new TokenBucket(LEASE_RATE_LIMIT, clock),
+    ...(opts.userAgent !== undefined ? { userAgent: opts.userAgent } : {}),
+    ...(opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
+  });
   return {
     access,
     namespace: access.namespace,
     limiter,
     rest,
     api: new KubeApi(rest),
+    leaseApi: new KubeApi(leaseRest),
     close: () => access.kubeConfig.closeConnections(),
   };
 }

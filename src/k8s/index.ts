@@ -1,5 +1,5 @@
 // Public API of src/k8s, the only importer of @kubernetes/client-node. See README.md.
-export { createKubeClient, type KubeClient, type KubeClientOptions } from './client.js';
+export { createKubeClient, LEASE_RATE_LIMIT, type KubeClient, type KubeClientOptions } from './client.js';
 export {
   loadClusterAccess,
   resolveNamespace,

@@ -24,6 +24,7 @@ import { LEADER_LEASE, type KubeApi } from './resources.js';
 import { microTime, type Lease, type LeaseSpec } from './types.js';
 
 export interface LeaderElectorOptions {
+  /** KubeClient.leaseApi (its own rate-limit bucket). */
   api: Pick<KubeApi, 'getLease' | 'createLease' | 'updateLease'>;
   namespace: string;
   /** Default `ingot-controller` (cli.md). */
@@ -107,7 +108,7 @@ export class LeaderElector {
     const { clock, namespace } = this.opts;
     switch (a.type) {
       case 'read':
-        this.opts.api.getLease(namespace, this.name).then(
+        this.opts.api.getLease(namespace, this.name, this.cfg.renewDeadlineMs).then(
           (lease) => this.dispatch({ type: 'readOk', now: clock.now(), lease: lease === null ? null : observedOf(lease) }),
           (err: unknown) => {
             this.log.warn('leaseReadFailed', { error: message(err) });
@@ -118,7 +119,8 @@ export class LeaderElector {
       case 'create':
       case 'update': {
         const spec = this.spec(a.record);
-        const p = a.type === 'create' ? this.opts.api.createLease(namespace, this.name, spec) : this.opts.api.updateLease(namespace, this.name, a.resourceVersion, spec);
+        const t = this.cfg.renewDeadlineMs;
+        const p = a.type === 'create' ? this.opts.api.createLease(namespace, this.name, spec, t) : this.opts.api.updateLease(namespace, this.name, a.resourceVersion, spec, t);
         p.then(
           (lease) => this.dispatch({ type: 'writeOk', now: clock.now(), lease: observedOf(lease) }),
           (err: unknown) => {
@@ -131,7 +133,7 @@ export class LeaderElector {
         return;
       }
       case 'release':
-        this.opts.api.updateLease(namespace, this.name, a.resourceVersion, this.spec(a.record)).then(
+        this.opts.api.updateLease(namespace, this.name, a.resourceVersion, this.spec(a.record), this.cfg.renewDeadlineMs).then(
           () => {
             this.log.info('leaseReleased');
             this.dispatch({ type: 'releaseDone', now: clock.now() });

@@ -135,22 +135,29 @@ export class KubeApi {
 
   // --- Leases ---------------------------------------------------------------------------------------------
 
-  getLease(namespace: string, name: string): Promise<Lease | null> {
-    return orNull(this.rest.request<Lease>('GET', paths.lease(namespace, name)));
+  /** `timeoutMs` bounds the request (the elector passes its renew deadline, so a hung call cannot outlive it). */
+  getLease(namespace: string, name: string, timeoutMs?: number): Promise<Lease | null> {
+    return orNull(this.rest.request<Lease>('GET', paths.lease(namespace, name), timeout(timeoutMs)));
   }
 
-  createLease(namespace: string, name: string, spec: LeaseSpec): Promise<Lease> {
+  createLease(namespace: string, name: string, spec: LeaseSpec, timeoutMs?: number): Promise<Lease> {
     return this.rest.request<Lease>('POST', paths.leases(namespace), {
       body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec },
+      ...timeout(timeoutMs),
     });
   }
 
   /** PUT with `resourceVersion` as the compare-and-swap: 409 Conflict when someone wrote in between. */
-  updateLease(namespace: string, name: string, resourceVersion: string, spec: LeaseSpec): Promise<Lease> {
+  updateLease(namespace: string, name: string, resourceVersion: string, spec: LeaseSpec, timeoutMs?: number): Promise<Lease> {
     return this.rest.request<Lease>('PUT', paths.lease(namespace, name), {
       body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace, resourceVersion }, spec },
+      ...timeout(timeoutMs),
     });
   }
+}
+
+function timeout(ms: number | undefined): { timeoutMs?: number } {
+  return ms === undefined ? {} : { timeoutMs: ms };
 }
 
 async function orNull<T>(p: Promise<T>): Promise<T | null> {

@@ -25,9 +25,9 @@ function killable(api: LeaseApi): { api: LeaseApi; kill(): void } {
       dead = true;
     },
     api: {
-      getLease: (ns, n) => (dead ? hang() : api.getLease(ns, n)),
-      createLease: (ns, n, s) => (dead ? hang() : api.createLease(ns, n, s)),
-      updateLease: (ns, n, rv, s) => (dead ? hang() : api.updateLease(ns, n, rv, s)),
+      getLease: (ns, n, t) => (dead ? hang() : api.getLease(ns, n, t)),
+      createLease: (ns, n, s, t) => (dead ? hang() : api.createLease(ns, n, s, t)),
+      updateLease: (ns, n, rv, s, t) => (dead ? hang() : api.updateLease(ns, n, rv, s, t)),
     },
   };
 }
@@ -52,8 +52,8 @@ function elector(api: LeaseApi, identity: string) {
 describe('LeaderElector against the API server', () => {
   it('exactly one of two replicas leads, and the Lease says so in MetalLB-compatible fields', async () => {
     const { server, client } = await env();
-    const a = elector(client.api, 'a');
-    const b = elector(client.api, 'b');
+    const a = elector(client.leaseApi, 'a');
+    const b = elector(client.leaseApi, 'b');
     a.e.start();
     b.e.start();
     await until(() => a.e.isLeader() || b.e.isLeader(), 'a leader');
@@ -76,11 +76,11 @@ describe('LeaderElector against the API server', () => {
 
   it('killed leader (no more requests, no release): it stops leading first, the other takes over within the lease duration', async () => {
     const { server, client } = await env();
-    const ka = killable(client.api);
+    const ka = killable(client.leaseApi);
     const a = elector(ka.api, 'a');
     a.e.start();
     await until(() => a.e.isLeader(), 'a leads');
-    const b = elector(client.api, 'b');
+    const b = elector(client.leaseApi, 'b');
     b.e.start();
     await new Promise((r) => setTimeout(r, 400)); // b observes a renewing
     assert.equal(b.e.isLeader(), false);
@@ -104,10 +104,10 @@ describe('LeaderElector against the API server', () => {
 
   it('a clean stop releases the Lease: the standby leads within about a retry period', async () => {
     const { server, client } = await env();
-    const a = elector(client.api, 'a');
+    const a = elector(client.leaseApi, 'a');
     a.e.start();
     await until(() => a.e.isLeader(), 'a leads');
-    const b = elector(client.api, 'b');
+    const b = elector(client.leaseApi, 'b');
     b.e.start();
     await new Promise((r) => setTimeout(r, 300));
     const t0 = Date.now();
@@ -127,7 +127,7 @@ describe('LeaderElector against the API server', () => {
 
   it('an API server that fails renewals makes the leader step down at the renew deadline, then lead again when it recovers', async () => {
     const { server, client } = await env();
-    const a = elector(client.api, 'a');
+    const a = elector(client.leaseApi, 'a');
     a.e.start();
     await until(() => a.e.isLeader(), 'a leads');
     server.injectFault({ path: '/leases', fault: { type: 'status', code: 500 }, times: 8 });
