@@ -51,7 +51,7 @@ async function tlsFront(pki: Pki, backend: FakeApiServer): Promise<Front> {
   const front: Front = { url: '', seen: [], connections: 0, close: async () => undefined };
   const server = https.createServer({ key: pki.serverKey, cert: pki.serverCert, ca: pki.ca, requestCert: true, rejectUnauthorized: false }, (req, res) => {
     const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
-    front.seen.push({ auth: req.headers.authorization, clientCN: peer?.subject?.CN, path: req.url ?? '' });
+    front.seen.push({ auth: req.headers.authorization, clientCN: [peer?.subject?.CN].flat()[0], path: req.url ?? '' });
     const up = http.request(`${backend.url}${req.url ?? ''}`, { method: req.method, headers: req.headers }, (r) => {
       res.writeHead(r.statusCode ?? 502, r.headers);
       res.flushHeaders();
