@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { Informer, type InformerOptions } from './informer.js';
 import { isAlreadyExists, isNotFound, type RestClient } from './rest.js';
-import type { ConfigMap, CoreEvent, KubeObject, Lease, LeaseSpec, LoadBalancerIngress, Secret } from './types.js';
+import type { ConfigMap, CoreEvent, KubeList, KubeObject, Lease, LeaseSpec, LoadBalancerIngress, Secret } from './types.js';
 
 export const MEMBERLIST_SECRET = 'ingot-memberlist';
 export const MEMBERLIST_SECRET_KEY = 'secretkey';
@@ -40,6 +40,35 @@ export type InformerDeps = Omit<InformerOptions, 'name' | 'path' | 'labelSelecto
 
 export class KubeApi {
   constructor(readonly rest: RestClient) {}
+
+  // --- Lists (one-shot; components normally read informer caches instead) --------------------------------
+
+  /** Every object of a collection, following `continue` pages; the list's resourceVersion with them. */
+  async listAll<T extends KubeObject = KubeObject>(path: string, selectors: { labelSelector?: string; fieldSelector?: string } = {}, pageSize = 500): Promise<{ items: T[]; resourceVersion: string }> {
+    const items: T[] = [];
+    let cont: string | undefined;
+    let resourceVersion = '';
+    do {
+      const page = await this.rest.request<KubeList<T>>('GET', path, { query: { ...selectors, limit: pageSize, continue: cont }, timeoutMs: 60_000 });
+      items.push(...(page?.items ?? []));
+      resourceVersion = page?.metadata?.resourceVersion ?? resourceVersion;
+      cont = page?.metadata?.continue || undefined;
+    } while (cont !== undefined);
+    return { items, resourceVersion };
+  }
+
+  /** Services in every namespace. */
+  async listServices(): Promise<KubeObject[]> {
+    return (await this.listAll(paths.services())).items;
+  }
+
+  async listEndpointSlices(labelSelector?: string): Promise<KubeObject[]> {
+    return (await this.listAll(paths.endpointSlices(), labelSelector ? { labelSelector } : {})).items;
+  }
+
+  async listNodes(name?: string): Promise<KubeObject[]> {
+    return (await this.listAll(paths.nodes(), name ? { fieldSelector: `metadata.name=${name}` } : {})).items;
+  }
 
   // --- Services -------------------------------------------------------------------------------------------
 

@@ -35,6 +35,21 @@ describe('KubeApi', () => {
     assert.equal(server.get(SVC, 'web')?.status, undefined);
   });
 
+  it('listServices/listEndpointSlices/listNodes follow pages and apply selectors', async () => {
+    const { server, client } = await env();
+    server.seed(SVC, ...['a', 'b', 'c'].map((n) => ({ metadata: { name: n, namespace: 'default' } })));
+    server.seed('/api/v1/namespaces/x/services', { metadata: { name: 'd', namespace: 'x' } });
+    server.seed('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', { metadata: { name: 'a-1', labels: { 'kubernetes.io/service-name': 'a' } } }, { metadata: { name: 'b-1', labels: { 'kubernetes.io/service-name': 'b' } } });
+    server.seed('/api/v1/nodes', { metadata: { name: 'n1' } }, { metadata: { name: 'n2' } });
+    const { items, resourceVersion } = await client.api.listAll(SVC, {}, 2);
+    assert.deepEqual(items.map((o) => o.metadata?.name), ['a', 'b', 'c']);
+    assert.equal(resourceVersion, server.resourceVersion);
+    assert.deepEqual((await client.api.listServices()).map((o) => o.metadata?.name), ['a', 'b', 'c', 'd']);
+    assert.deepEqual((await client.api.listEndpointSlices('kubernetes.io/service-name=b')).map((o) => o.metadata?.name), ['b-1']);
+    assert.deepEqual((await client.api.listNodes('n2')).map((o) => o.metadata?.name), ['n2']);
+    assert.equal((await client.api.listNodes()).length, 2);
+  });
+
   it('get* return null on 404 and throw KubeApiError with code, reason and the server message otherwise', async () => {
     const { server, client } = await env();
     assert.equal(await client.api.getService('default', 'nope'), null);
