@@ -189,7 +189,7 @@ async function parent(): Promise<void> {
       else if (m.t === 'stats') stats.set(m.node, m);
       else if (m.t === 'down') {
         if (converged) falseDowns++;
-        process.stdout.write(`${ts(m.at)} ${m.node} declared ${m.member} ${m.reason} after ${m.silentMs.toFixed(0)} ms silence${converged ? '  <-- FALSE ALARM' : ' (start-up)'}\n`);
+        process.stdout.write(`${ts(m.at)} ${m.node} declared ${m.member} ${m.reason} after ${m.silentMs.toFixed(0)} ms silence${converged ? '  <-- FALSE ALARM' : ' (start-up or shutdown)'}\n`);
       } else if (m.t === 'owned') {
         const prev = owned.get(m.node) ?? new Set();
         const next = new Set(m.ips);
@@ -222,6 +222,8 @@ async function parent(): Promise<void> {
     const lag = [...stats.values()].map((s) => `${s.node} lag≤${s.maxLag.toFixed(0)}ms stalls=${s.stalls}`).join(', ');
     process.stdout.write(`${ts(Date.now())} moves=${moves} falseDead=${falseDowns} double=${doubles} | ${lag}\n`);
   }
+  // The shutdown's leave packets are not false alarms: stop counting first.
+  converged = false;
   load.stop();
   for (const c of children) c.send('stop');
   await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));

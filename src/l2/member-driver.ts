@@ -24,7 +24,7 @@ import {
   type MembershipState,
   type TimerName,
 } from './membership.js';
-import { DROP_REASONS, type DropReason } from './wire.js';
+import { DROP_REASONS, keyProblem, type DropReason } from './wire.js';
 
 export interface MemberInfo {
   readonly name: string;
@@ -152,6 +152,8 @@ export class UdpMembership implements Membership {
   private readonly family: 4 | 6;
 
   constructor(private readonly opts: UdpMembershipOptions) {
+    const problem = keyProblem(opts.key);
+    if (problem !== null) throw new Error(problem);
     this.clock = opts.clock ?? systemClock({ unref: true });
     this.wall = opts.wall ?? Date.now;
     this.log = opts.log;

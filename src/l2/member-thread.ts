@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger, LogLevel } from '../log.js';
 import { emptyDrops, type Membership, type MembershipHooks, type MembershipView, type UdpMembershipOptions } from './member-driver.js';
 import type { LocalView, MemberAddress } from './membership.js';
-import type { DropReason } from './wire.js';
+import { keyProblem, type DropReason } from './wire.js';
 
 /** workerData: the driver's options without the parts that cannot cross a thread. */
 export interface WorkerInit extends Omit<UdpMembershipOptions, 'clock' | 'wall' | 'log' | 'key'> {
@@ -62,6 +62,8 @@ export class WorkerMembership implements Membership {
   private restartTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly opts: WorkerMembershipOptions) {
+    const problem = keyProblem(opts.key);
+    if (problem !== null) throw new Error(problem);
     this.members = opts.members;
     this.last = { self: opts.self, ready: false, members: [], drops: emptyDrops() };
   }

@@ -58,6 +58,15 @@ export type DecodeResult = { readonly ok: true; readonly packet: Packet } | { re
 
 const TYPE_CODE: Record<PacketType, number> = { heartbeat: 1, leave: 2 };
 
+/** Shortest accepted key: MetalLB's controller generates 16 random bytes (22 base64 characters). */
+export const MIN_KEY_LENGTH = 16;
+
+/** A precise error for a key that would make the MAC worthless (empty or short), null when usable. */
+export function keyProblem(key: Buffer): string | null {
+  if (key.length < MIN_KEY_LENGTH) return `memberlist secret key has ${key.length} bytes; at least ${MIN_KEY_LENGTH} are required`;
+  return null;
+}
+
 function mac(key: Buffer, data: Buffer): Buffer {
   return createHmac('sha256', key).update(data).digest();
 }

@@ -60,6 +60,20 @@ describe('layer2 membership on loopback UDP', () => {
     await Promise.all([n1.start(), n2.start()]);
     n1.setLocal({ claims: new Map([['192.0.2.10', 1000]]), excluded: false });
 
+    // A main thread blocked for twice the dead timeout (a big reload) does not make anyone dead: the
+    // heartbeats live in the worker threads.
+    const downs: string[] = [];
+    n1.on({ onMemberDown: (name) => downs.push(name) });
+    n2.on({ onMemberDown: (name) => downs.push(name) });
+    await waitFor(() => status(n1.view(), 'n2') === 'alive' && status(n2.view(), 'n1') === 'alive', 3000, 'n1 and n2 to hear each other');
+    const stallEnd = performance.now() + 600;
+    while (performance.now() < stallEnd) {
+      // a main-thread stall on purpose
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(downs, [], 'no false death during a 600 ms main-thread stall');
+    assert.equal(status(n1.view(), 'n2'), 'alive');
+
     const detections: number[] = [];
     for (let trial = 0; trial < 20; trial++) {
       const n3 = make('n3', p3);

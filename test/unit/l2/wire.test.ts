@@ -3,7 +3,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodePacket, encodePacket, MAC_LENGTH, type Packet } from '../../../src/l2/wire.js';
+import { decodePacket, encodePacket, keyProblem, MAC_LENGTH, type Packet } from '../../../src/l2/wire.js';
+import { UdpMembership } from '../../../src/l2/member-driver.js';
 import { createHmac } from 'node:crypto';
 
 const KEY = Buffer.from('0123456789abcdef0123456789abcdef');
@@ -36,6 +37,12 @@ describe('l2 wire', () => {
     const leave = decodePacket(encodePacket({ ...P, type: 'leave', claims: new Map(), alive: [] }, KEY), KEY);
     assert.ok(leave.ok);
     assert.equal(leave.packet.type, 'leave');
+  });
+
+  it('refuses an empty or short key with a precise error', () => {
+    assert.equal(keyProblem(KEY), null);
+    assert.match(keyProblem(Buffer.alloc(0)) ?? '', /0 bytes; at least 16/);
+    assert.throws(() => new UdpMembership({ self: 'a', members: [], key: Buffer.from('short'), bindAddress: '127.0.0.1' }), /5 bytes; at least 16/);
   });
 
   it('canonicalises claimed IPs', () => {
