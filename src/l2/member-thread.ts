@@ -12,6 +12,7 @@ import { keyProblem, type DropReason } from './wire.js';
 export interface WorkerInit extends Omit<UdpMembershipOptions, 'clock' | 'wall' | 'log' | 'key'> {
   readonly key: Uint8Array;
   readonly refreshMs?: number;
+  readonly threadPriority?: number | null;
 }
 
 export type ToWorker =
@@ -37,6 +38,12 @@ export interface WorkerMembershipOptions extends Omit<UdpMembershipOptions, 'clo
   readonly refreshMs?: number;
   /** Delay before restarting a crashed worker (ms). */
   readonly restartMs?: number;
+  /**
+   * Nice value for the liveness thread only (Linux nice is per thread): default -10, so heartbeats keep flowing
+   * when the node's CPUs are saturated (keepalived raises its VRRP process the same way). Needs CAP_SYS_NICE;
+   * without it the thread keeps the default and says so. null leaves it alone.
+   */
+  readonly threadPriority?: number | null;
 }
 
 /** The worker script: the .ts source under tsx (tests, scripts), the compiled .js otherwise. */

@@ -2,6 +2,7 @@
 // and heap, so a main thread busy with a config reload or a big informer sync neither delays heartbeats nor
 // fakes the silence of others (../shared/notes/bfd.md §3.3: a 450 ms main-thread stall spread arrival gaps to
 // ~500 ms; the same sender in a worker stayed at 51 ms). Protocol with member-thread.ts: see WorkerMessage.
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LogFields, Logger } from '../log.js';
 import { UdpMembership, type UdpMembershipOptions } from './member-driver.js';
@@ -32,7 +33,18 @@ function workerLogger(base: LogFields = {}): Logger {
 }
 
 const init = workerData as WorkerInit;
-const opts: UdpMembershipOptions = { ...init, key: Buffer.from(init.key), log: workerLogger() };
+// Raise this thread only (pid 0 = the calling thread on Linux): the main thread and the rest of the node keep
+// their priority. Without CAP_SYS_NICE this fails and the thread runs at the default priority.
+const priority = init.threadPriority === undefined ? -10 : init.threadPriority;
+if (priority !== null) {
+  try {
+    os.setPriority(0, priority);
+  } catch (err) {
+    post({ t: 'log', level: 'info', event: 'memberPriorityUnchanged', fields: { wanted: priority, error: err instanceof Error ? err.message : String(err) } });
+  }
+}
+const { threadPriority: _p, refreshMs: _r, ...driverOpts } = init;
+const opts: UdpMembershipOptions = { ...driverOpts, key: Buffer.from(init.key), log: workerLogger() };
 const membership = new UdpMembership(opts);
 
 // Drops are batched (a flood of forged packets must not become a flood of messages to the main thread).
