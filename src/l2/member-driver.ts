@@ -84,6 +84,8 @@ export interface UdpMembershipOptions {
   readonly intervalMs?: number;
   readonly deadAfterMs?: number;
   readonly windowMs?: number;
+  /** Wait for unheard members before claiming (ms; default 2000, see MEMBERSHIP_DEFAULTS). */
+  readonly startupGraceMs?: number;
   readonly clock?: Clock;
   readonly wall?: () => number;
   readonly log?: Logger;
@@ -168,6 +170,7 @@ export class UdpMembership implements Membership {
         intervalMs: opts.intervalMs ?? MEMBERSHIP_DEFAULTS.intervalMs,
         deadAfterMs: opts.deadAfterMs ?? MEMBERSHIP_DEFAULTS.deadAfterMs,
         windowMs: opts.windowMs ?? MEMBERSHIP_DEFAULTS.windowMs,
+        startupGraceMs: opts.startupGraceMs ?? MEMBERSHIP_DEFAULTS.startupGraceMs,
       },
       this.clock.now(),
     );

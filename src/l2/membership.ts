@@ -38,9 +38,22 @@ export interface MembershipOptions {
   readonly deadAfterMs: number;
   /** Accepted distance between a packet's timestamp and our wall clock (ms). */
   readonly windowMs: number;
+  /**
+   * How long a starting speaker waits for members it has not heard yet before it may claim (ms; default
+   * deadAfterMs). Only matters when some member is silent: with everyone heard it is ready at once.
+   */
+  readonly startupGraceMs?: number;
 }
 
-export const MEMBERSHIP_DEFAULTS = { port: 7946, intervalMs: 50, deadAfterMs: 300, windowMs: 10_000 } as const;
+/**
+ * startupGraceMs: on a cold cluster start every speaker waits this long for the others, so the first IPs are
+ * spread by the rendezvous hash instead of all going to whichever speaker was ready first (claims are sticky).
+ */
+export const MEMBERSHIP_DEFAULTS = { port: 7946, intervalMs: 50, deadAfterMs: 300, windowMs: 10_000, startupGraceMs: 2000 } as const;
+
+function grace(opts: MembershipOptions): number {
+  return opts.startupGraceMs ?? opts.deadAfterMs;
+}
 
 /** unknown: not heard since we started; left: said goodbye (a leave packet). */
 export type MemberStatus = 'unknown' | 'alive' | 'dead' | 'left';
@@ -73,7 +86,7 @@ export interface MembershipState {
   readonly opts: MembershipOptions;
   readonly running: boolean;
   readonly startedAt: number;
-  /** True once every member was heard, or deadAfterMs after start: before that nobody may claim anything. */
+  /** True once every member was heard, or startupGraceMs after start: before that nothing may be claimed. */
   readonly ready: boolean;
   readonly seq: number;
   readonly lag: number;
@@ -185,7 +198,7 @@ function heartbeat(state: MembershipState, type: 'heartbeat' | 'leave', wall: nu
 
 /** The expiry timer: the soonest moment a member may die or the start-up grace ends (null: nothing to wait for). */
 function nextExpiry(state: MembershipState, now: number): number | null {
-  let soonest: number | null = state.ready ? null : state.startedAt + state.opts.deadAfterMs;
+  let soonest: number | null = state.ready ? null : state.startedAt + grace(state.opts);
   for (const m of state.members.values()) {
     if (m.status !== 'alive' || m.lastHeard === null) continue;
     const at = m.lastHeard + state.opts.deadAfterMs;
@@ -214,7 +227,7 @@ function expire(state: MembershipState, now: number, actions: MembershipAction[]
     }
   }
   let ready = state.ready;
-  if (!ready && now - state.startedAt >= state.opts.deadAfterMs) {
+  if (!ready && now - state.startedAt >= grace(state.opts)) {
     ready = true;
     for (const m of members.values()) if (m.status === 'unknown') members.set(m.name, { ...m, status: 'dead', changedAt: now });
     actions.push({ type: 'ready' });

@@ -120,6 +120,22 @@ describe('l2 membership machine', () => {
     assert.equal(net.node('a').status('b'), 'alive');
   });
 
+  it('a longer start-up grace (cold start) delays readiness only while a member is unheard', () => {
+    const net = new Net(['a', 'b']);
+    for (const n of net.nodes.values()) n.state = initialState({ ...n.state.opts, startupGraceMs: 2000 });
+    startAll(net);
+    net.clock.advance(1999);
+    assert.equal(net.node('a').state.ready, false);
+    assert.equal(net.node('a').status('b'), 'alive', 'alive members are heard meanwhile');
+    net.clock.advance(1);
+    assert.equal(net.node('a').state.ready, true);
+    const full = new Net(['a', 'b', 'c']);
+    for (const n of full.nodes.values()) n.state = initialState({ ...n.state.opts, startupGraceMs: 2000 });
+    startAll(full);
+    full.clock.advance(5);
+    assert.equal(full.node('a').state.ready, true, 'everyone heard: ready at once');
+  });
+
   it('declares a silent member dead exactly deadAfter after its last packet, and says so once', () => {
     const net = new Net(['a', 'b', 'c']);
     startAll(net);
