@@ -223,8 +223,16 @@ export class Layer2Announcer implements Announcer {
       packetsDropped: view.drops,
       ips,
       owned: this.ownedSent,
-      engine: this.engine.status(),
+      engine: this.engineStatus(),
     };
+  }
+
+  private engineStatus(): unknown {
+    try {
+      return this.engine.status();
+    } catch (err) {
+      return { error: err instanceof Error ? err.message : String(err) };
+    }
   }
 
   async stop(): Promise<void> {
