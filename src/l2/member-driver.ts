@@ -17,7 +17,8 @@ import {
   step,
   MEMBERSHIP_DEFAULTS,
   type LocalView,
-  type MemberAddress,
+  type MemberInput,
+  withPort,
   type MemberStatus,
   type MembershipAction,
   type MembershipEvent,
@@ -66,7 +67,7 @@ export interface Membership {
   start(): Promise<void>;
   view(): MembershipView;
   setLocal(local: LocalView): void;
-  setMembers(members: readonly MemberAddress[]): void;
+  setMembers(members: readonly MemberInput[]): void;
   /** Sends a heartbeat at once (after a conflict, so claims are compared without waiting for the tick). */
   sendNow(): void;
   /** Registers listeners (several calls add up). */
@@ -76,7 +77,8 @@ export interface Membership {
 
 export interface UdpMembershipOptions {
   readonly self: string;
-  readonly members: readonly MemberAddress[];
+  /** Every speaker's node (Node name + InternalIP); self may be included. */
+  readonly members: readonly MemberInput[];
   readonly key: Buffer;
   /** Address to bind (this node's InternalIP; 0.0.0.0 / :: accepted). */
   readonly bindAddress: string;
@@ -164,7 +166,7 @@ export class UdpMembership implements Membership {
     this.state = initialState(
       {
         self: opts.self,
-        members: opts.members,
+        members: withPort(opts.members, opts.port ?? MEMBERSHIP_DEFAULTS.port),
         key: opts.key,
         incarnation: opts.incarnation ?? randomIncarnation(),
         intervalMs: opts.intervalMs ?? MEMBERSHIP_DEFAULTS.intervalMs,
@@ -208,8 +210,8 @@ export class UdpMembership implements Membership {
     this.dispatch({ type: 'setLocal', local, now: this.clock.now(), wall: this.wall() });
   }
 
-  setMembers(members: readonly MemberAddress[]): void {
-    this.dispatch({ type: 'setMembers', members, now: this.clock.now() });
+  setMembers(members: readonly MemberInput[]): void {
+    this.dispatch({ type: 'setMembers', members: withPort(members, this.port), now: this.clock.now() });
   }
 
   sendNow(): void {

@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger, LogLevel } from '../log.js';
 import { emptyDrops, type Membership, type MembershipHooks, type MembershipView, type UdpMembershipOptions } from './member-driver.js';
-import type { LocalView, MemberAddress } from './membership.js';
+import type { LocalView, MemberInput } from './membership.js';
 import { keyProblem, type DropReason } from './wire.js';
 
 /** workerData: the driver's options without the parts that cannot cross a thread. */
@@ -18,7 +18,7 @@ export interface WorkerInit extends Omit<UdpMembershipOptions, 'clock' | 'wall' 
 export type ToWorker =
   | { readonly t: 'start' }
   | { readonly t: 'setLocal'; readonly local: LocalView }
-  | { readonly t: 'setMembers'; readonly members: readonly MemberAddress[] }
+  | { readonly t: 'setMembers'; readonly members: readonly MemberInput[] }
   | { readonly t: 'sendNow' }
   | { readonly t: 'stop' };
 
@@ -63,7 +63,7 @@ export class WorkerMembership implements Membership {
   private last: MembershipView;
   private readonly hooks: MembershipHooks[] = [];
   private local: LocalView = { claims: new Map(), excluded: false };
-  private members: readonly MemberAddress[];
+  private members: readonly MemberInput[];
   private readonly drops = emptyDrops();
   private stopping = false;
   private restartTimer: ReturnType<typeof setTimeout> | null = null;
@@ -185,7 +185,7 @@ export class WorkerMembership implements Membership {
     this.worker?.postMessage({ t: 'setLocal', local } satisfies ToWorker);
   }
 
-  setMembers(members: readonly MemberAddress[]): void {
+  setMembers(members: readonly MemberInput[]): void {
     this.members = members;
     this.worker?.postMessage({ t: 'setMembers', members } satisfies ToWorker);
   }

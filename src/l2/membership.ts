@@ -25,6 +25,18 @@ export interface MemberAddress {
   readonly port: number;
 }
 
+/** A member as the caller knows it (a Node's name and InternalIP); the port defaults to the driver's. */
+export interface MemberInput {
+  readonly name: string;
+  readonly address: string;
+  readonly port?: number;
+}
+
+/** Members with the cluster-wide port filled in where none is given. */
+export function withPort(members: readonly MemberInput[], port: number): MemberAddress[] {
+  return members.map((m) => ({ name: m.name, address: m.address, port: m.port ?? port }));
+}
+
 export interface MembershipOptions {
   readonly self: string;
   /** Every speaker's node, self included or not (self is skipped). */
