@@ -24,7 +24,8 @@ type ChildMsg =
   | { t: 'owned'; node: string; ips: string[]; at: number }
   | { t: 'down'; node: string; member: string; reason: string; silentMs: number; at: number }
   | { t: 'stats'; node: string; maxLag: number; drops: Record<string, number>; stalls: number; at: number }
-  | { t: 'ready'; node: string };
+  | { t: 'ready'; node: string }
+  | { t: 'reannounce'; node: string; ips: string[]; at: number };
 
 const { values: args } = parseArgs({
   options: {
@@ -76,6 +77,7 @@ async function child(name: string): Promise<void> {
   });
   const engine: Layer2Engine = {
     setOwned: (ips) => send({ t: 'owned', node: name, ips: [...ips], at: Date.now() }),
+    reannounce: (ips) => send({ t: 'reannounce', node: name, ips: [...ips], at: Date.now() }),
     onConflict: () => undefined,
     status: () => ({}),
     stop: async () => undefined,
@@ -187,6 +189,7 @@ async function parent(): Promise<void> {
     children.push(c);
     c.on('message', (m: ChildMsg) => {
       if (m.t === 'ready') ready++;
+      else if (m.t === 'reannounce') process.stdout.write(`${ts(m.at)} ${m.node} won a conflict, re-announces ${m.ips.join(' ')}\n`);
       else if (m.t === 'stats') {
         const prev = stats.get(m.node);
         // After convergence keep the worst period; before it, only the latest (start-up is not measured).
@@ -202,7 +205,7 @@ async function parent(): Promise<void> {
         for (const ip of next) {
           if (prev.has(ip)) continue;
           const was = owners.get(ip);
-          if (was !== undefined && was !== m.node && owned.get(was)?.has(ip)) {
+          if (converged && was !== undefined && was !== m.node && owned.get(was)?.has(ip)) {
             doubles++;
             process.stdout.write(`${ts(m.at)} ${ip} answered by ${was} AND ${m.node}  <-- DOUBLE\n`);
           }

@@ -30,6 +30,12 @@ export interface Layer2Engine {
   /** New IPs get a gratuitous burst. */
   setOwned(ips: readonly string[]): void;
   onConflict(cb: (ip: string, otherMac: string, iface: string) => void): void;
+  /**
+   * Optional: a gratuitous burst now for IPs already owned. Used when this node wins a conflict: the loser's
+   * takeover burst may have moved clients' neighbour entries to its MAC. Without it the announcer drops and
+   * re-adds the IPs in one synchronous pair of setOwned calls ("new IPs get a gratuitous burst").
+   */
+  reannounce?(ips: readonly string[]): void;
   status(): unknown;
   stop(): Promise<void>;
 }
@@ -98,6 +104,8 @@ export class Layer2Announcer implements Announcer {
   private readonly invalidators: (() => void)[] = [];
   private readonly conflicts = new Map<string, ConflictRecord>();
   private ownedSent: string[] = [];
+  /** Key IPs we currently win against another claimant (re-announced once when the contest starts). */
+  private readonly contested = new Set<string>();
   private stopped = false;
 
   constructor(private readonly opts: Layer2AnnouncerOptions) {
@@ -272,6 +280,7 @@ export class Layer2Announcer implements Announcer {
     if (this.stopped) return;
     let invalidate = false;
     let lost = false;
+    const reclaim: string[] = [];
     const keyIps = new Set<string>([...[...this.services.values()].map((s) => s.keyIp), ...this.claims.keys()]);
     const owners = new Map<string, OwnerRecord>();
     for (const ip of keyIps) {
@@ -283,6 +292,12 @@ export class Layer2Announcer implements Announcer {
         if (prev !== undefined && prev.owner !== null) this.opts.metrics?.ownershipChanged();
         this.log?.info('layer2OwnerChanged', { ip, from: prev?.owner ?? null, to: rec.owner, basis: rec.basis });
       }
+      if (rec.basis === 'conflict' && rec.owner === this.node.name) {
+        if (!this.contested.has(ip)) {
+          this.contested.add(ip);
+          reclaim.push(ip);
+        }
+      } else this.contested.delete(ip);
       if (rec.owner !== this.node.name && this.claims.has(ip)) {
         // The loser withdraws at once: stop answering now, not after the agent's re-sync.
         this.claims.delete(ip);
@@ -298,6 +313,8 @@ export class Layer2Announcer implements Announcer {
       this.pushLocal();
       this.pushOwned();
     }
+    for (const ip of [...this.contested]) if (!keyIps.has(ip)) this.contested.delete(ip);
+    if (reclaim.length > 0) this.reannounce(reclaim);
     if (invalidate) this.fireInvalidate();
   }
 
@@ -321,6 +338,8 @@ export class Layer2Announcer implements Announcer {
     // If the other MAC is a speaker we cannot hear, our claims reach it with the next heartbeat; send them now.
     this.membership.sendNow();
     this.recompute(view);
+    // Clients may have learned the other MAC: when the IP stays here, tell them again.
+    if (this.owners.get(keyIp)?.owner === this.node.name && this.claims.has(keyIp)) this.reannounce([keyIp]);
   }
 
   private pushLocal(): void {
@@ -338,6 +357,25 @@ export class Layer2Announcer implements Announcer {
       this.engine.setOwned(next);
     } catch (err) {
       this.log?.error('engineSetOwnedFailed', { error: err });
+    }
+  }
+
+  /** A gratuitous burst for the announced IPs of these election keys. */
+  private reannounce(keyIps: readonly string[]): void {
+    const keys = new Set(keyIps);
+    const ips = new Set<string>();
+    for (const b of this.balancers.values()) if (keys.has(b.keyIp) && this.claims.has(b.keyIp)) for (const ip of b.ips) ips.add(canonicalKey(ip));
+    const list = [...ips].filter((ip) => this.ownedSent.includes(ip)).sort();
+    if (list.length === 0) return;
+    this.log?.info('layer2Reannounce', { ips: list });
+    try {
+      if (this.engine.reannounce !== undefined) this.engine.reannounce(list);
+      else {
+        this.engine.setOwned(this.ownedSent.filter((ip) => !ips.has(ip)));
+        this.engine.setOwned(this.ownedSent);
+      }
+    } catch (err) {
+      this.log?.error('engineReannounceFailed', { error: err });
     }
   }
 

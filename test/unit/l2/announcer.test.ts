@@ -174,12 +174,28 @@ describe('Layer2Announcer', () => {
     return metrics.metrics().then((text) => assert.match(text, /ingot_layer2_ownership_changes_total 1/));
   });
 
-  it('partition healed the other way: our older claim wins, we keep answering', () => {
+  it('partition healed the other way: our older claim wins, we keep answering and re-announce once', () => {
     const { sync, m, e } = setup('n1');
     assert.equal(sync(), null);
+    const n = e.owned.length;
     m.set([member('n3', 'alive', { [IP]: T0 + 1 })]);
+    assert.deepEqual(e.owned.slice(n), [[], [IP]], 'dropped and re-added in one go: a gratuitous burst');
     assert.deepEqual(e.last(), [IP]);
+    m.set([member('n3', 'alive', { [IP]: T0 + 1 }), member('n2', 'alive')]);
+    assert.equal(e.owned.length, n + 2, 'once per contest, not on every view');
     assert.equal(sync(), null);
+  });
+
+  it('re-announces through engine.reannounce when the engine has it', () => {
+    const { sync, m, e } = setup('n1');
+    const re: string[][] = [];
+    (e as RecordingEngine & { reannounce(ips: readonly string[]): void }).reannounce = (ips) => void re.push([...ips]);
+    assert.equal(sync(), null);
+    m.set([member('n3', 'alive', { [IP]: T0 + 1 })]);
+    assert.deepEqual(re, [[IP]]);
+    assert.ok(e.cb);
+    e.cb(IP, '02:00:00:00:00:99', 'eth0');
+    assert.deepEqual(re, [[IP], [IP]], 'a foreign MAC for an IP we keep: tell the clients again');
   });
 
   it('Local policy: the owner loses its endpoint → not eligible → another node with an endpoint', () => {
