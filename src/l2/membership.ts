@@ -63,6 +63,9 @@ export interface MembershipOptions {
  */
 export const MEMBERSHIP_DEFAULTS = { port: 7946, intervalMs: 50, deadAfterMs: 300, windowMs: 10_000, startupGraceMs: 2000 } as const;
 
+/** Ticks over which the reported lag is the maximum (20 × 50 ms = the last second). */
+export const LAG_WINDOW = 20;
+
 function grace(opts: MembershipOptions): number {
   return opts.startupGraceMs ?? opts.deadAfterMs;
 }
@@ -101,7 +104,9 @@ export interface MembershipState {
   /** True once every member was heard, or startupGraceMs after start: before that nothing may be claimed. */
   readonly ready: boolean;
   readonly seq: number;
+  /** The worst heartbeat-timer lateness over the last LAG_WINDOW ticks (ms): what packets and /status show. */
   readonly lag: number;
+  readonly lagWindow: readonly number[];
   readonly local: LocalView;
   readonly members: ReadonlyMap<string, MemberState>;
 }
@@ -173,6 +178,7 @@ export function initialState(opts: MembershipOptions, now = 0): MembershipState 
     ready: false,
     seq: 0,
     lag: 0,
+    lagWindow: [],
     local: { claims: new Map(), excluded: false },
     members: membersFrom(opts, opts.members, now),
   };
@@ -345,7 +351,8 @@ export function step(state: MembershipState, event: MembershipEvent): StepResult
       if (!state.running) return { state, actions };
       // No expiry here: a tick that fires right after a stall runs before the socket's queued datagrams are
       // read, so only the deferred 'expire' event may declare a member dead (member-driver.ts).
-      const hb = heartbeat({ ...state, lag: event.lag }, 'heartbeat', event.wall);
+      const lagWindow = [...state.lagWindow.slice(-(LAG_WINDOW - 1)), Math.max(0, event.lag)];
+      const hb = heartbeat({ ...state, lagWindow, lag: Math.max(...lagWindow) }, 'heartbeat', event.wall);
       if (hb.action !== null) actions.push(hb.action);
       actions.push({ type: 'arm', timer: 'tx', ms: state.opts.intervalMs });
       return withExpiry(hb.state, event.now, actions);

@@ -150,4 +150,28 @@ describe('layer2 membership on loopback UDP', () => {
     attacker.close();
     sniff.close();
   });
+
+  it('a crashed liveness worker makes its speaker not ready at once, then restarts with a new incarnation', { timeout: 30_000 }, async () => {
+    const [pa, pb] = await freePorts(2);
+    assert.ok(pa !== undefined && pb !== undefined);
+    const members: MemberAddress[] = [
+      { name: 'a', address: '127.0.0.1', port: pa },
+      { name: 'b', address: '127.0.0.1', port: pb },
+    ];
+    const a = new WorkerMembership({ self: 'a', members, key: KEY, bindAddress: '127.0.0.1', port: pa, restartMs: 100 });
+    const b = new WorkerMembership({ self: 'b', members, key: KEY, bindAddress: '127.0.0.1', port: pb });
+    started.push(a, b);
+    await Promise.all([a.start(), b.start()]);
+    await waitFor(() => a.view().ready && status(b.view(), 'a') === 'alive', 3000, 'a and b to converge');
+    const inc1 = b.view().members.find((m) => m.name === 'a')?.incarnation;
+    const readiness: boolean[] = [];
+    a.on({ onChange: (v) => readiness.push(v.ready) });
+    const w = (a as unknown as { worker: { terminate(): Promise<number> } | null }).worker;
+    assert.ok(w !== null);
+    await w.terminate();
+    assert.equal(a.view().ready, false, 'not ready as soon as the worker is gone');
+    assert.deepEqual(readiness.slice(0, 1), [false]);
+    await waitFor(() => a.view().ready, 5000, 'the worker to come back');
+    await waitFor(() => status(b.view(), 'a') === 'alive' && b.view().members.find((m) => m.name === 'a')?.incarnation !== inc1, 3000, 'b to hear the new incarnation');
+  });
 });

@@ -185,6 +185,17 @@ describe('l2 membership machine', () => {
     assert.equal(net.node('c').status('a'), 'alive');
   });
 
+  it('the lag it reports is the worst timer lateness of the last second', () => {
+    const net = new Net(['a']);
+    const a = net.node('a');
+    a.ev({ type: 'start', ...a.now() });
+    a.ev({ type: 'tick', ...a.now(), lag: 120 });
+    for (let i = 0; i < 19; i++) a.ev({ type: 'tick', ...a.now(), lag: 1 });
+    assert.equal(a.state.lag, 120);
+    a.ev({ type: 'tick', ...a.now(), lag: 2 });
+    assert.equal(a.state.lag, 2);
+  });
+
   it('setLocal sends at once, and the others see the claims and exclusion (changed)', () => {
     const net = new Net(['a', 'b', 'c']);
     startAll(net);
