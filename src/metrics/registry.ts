@@ -240,3 +240,51 @@ export class K8sClientMetrics {
     this.leader?.set(leader ? 1 : 0);
   }
 }
+
+/**
+ * Layer 2 liveness and ownership (ingot's own names: MetalLB's memberlist exposes none). Drop reasons are the
+ * closed set of src/l2/wire.ts; `ip` and `member` values come from config and the member list, so they are
+ * bounded by what the cluster has.
+ */
+export class Layer2MemberMetrics {
+  readonly registry: Registry;
+  private readonly dropped: Counter<'reason'>;
+  private readonly conflicts: Counter<'ip'>;
+  private readonly alive: Gauge;
+  private readonly downs: Counter<'member' | 'reason'>;
+  private readonly ownerChanges: Counter;
+
+  constructor(opts: MetricsOptions = {}) {
+    this.registry = opts.registry ?? new Registry();
+    const registers = [this.registry];
+    this.dropped = new Counter({ name: 'ingot_layer2_member_packets_dropped_total', help: 'Liveness packets dropped, by reason (malformed, unauthenticated, replay, stale, ...)', labelNames: ['reason'], registers });
+    this.conflicts = new Counter({ name: 'ingot_layer2_conflicts_total', help: 'Another MAC answered ARP/NDP for an IP this node announces', labelNames: ['ip'], registers });
+    this.alive = new Gauge({ name: 'ingot_layer2_members_alive', help: 'Other speakers this node hears', registers });
+    this.downs = new Counter({ name: 'ingot_layer2_member_down_total', help: 'Speakers declared dead (reason timeout) or that left', labelNames: ['member', 'reason'], registers });
+    this.ownerChanges = new Counter({ name: 'ingot_layer2_ownership_changes_total', help: 'IPs whose owner changed, as seen by this node', registers });
+  }
+
+  packetDropped(reason: string): void {
+    this.dropped.inc({ reason });
+  }
+
+  conflict(ip: string): void {
+    this.conflicts.inc({ ip });
+  }
+
+  setMembersAlive(n: number): void {
+    this.alive.set(n);
+  }
+
+  memberDown(member: string, reason: string): void {
+    this.downs.inc({ member, reason });
+  }
+
+  ownershipChanged(): void {
+    this.ownerChanges.inc();
+  }
+
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
