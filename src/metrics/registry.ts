@@ -31,6 +31,8 @@ export class SpeakerMetrics {
   private readonly announcedPrefixes: Gauge<'peer'>;
   private readonly pendingPrefixes: Gauge<'peer'>;
   private readonly announced: Gauge<'service' | 'protocol' | 'node' | 'ip'>;
+  private readonly configLoaded: Gauge;
+  private readonly configStale: Gauge;
   private readonly announcedKeys = new Map<string, AnnouncedSeries>();
   private readonly peers = new Set<string>();
 
@@ -42,6 +44,9 @@ export class SpeakerMetrics {
     this.announcedPrefixes = new Gauge({ name: 'metallb_bgp_announced_prefixes_total', help: 'Number of prefixes currently being advertised on the BGP session', labelNames: ['peer'], registers });
     this.pendingPrefixes = new Gauge({ name: 'metallb_bgp_pending_prefixes_total', help: 'Number of prefixes that should be advertised on the BGP session but are not yet', labelNames: ['peer'], registers });
     this.announced = new Gauge({ name: 'metallb_speaker_announced', help: 'Services being announced from this node', labelNames: ['service', 'protocol', 'node', 'ip'], registers });
+    // MetalLB's names (metallb-compat.md §4); in standalone mode "config" means the config and cluster files.
+    this.configLoaded = new Gauge({ name: 'metallb_k8s_client_config_loaded_bool', help: '1 if the config was loaded at least once', registers });
+    this.configStale = new Gauge({ name: 'metallb_k8s_client_config_stale_bool', help: '1 if running on a stale configuration, because the latest config failed to load', registers });
     if (opts.defaultMetrics === true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -95,6 +100,12 @@ export class SpeakerMetrics {
     }
     this.announcedKeys.clear();
     for (const [key, e] of next) this.announcedKeys.set(key, e);
+  }
+
+  /** Input state: loaded once (never reset, as MetalLB), and whether the latest input failed to load. */
+  setConfigState(loaded: boolean, stale: boolean): void {
+    if (loaded) this.configLoaded.set(1);
+    this.configStale.set(stale ? 1 : 0);
   }
 
   /** Prometheus text exposition of this registry. */
