@@ -22,6 +22,9 @@ import { nullLogger } from '../log.js';
 export const MAX_CLUSTER_FILE_BYTES = 64 * 1024 * 1024;
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
+/** Wall-clock window within which a file's mtime cannot be trusted to reveal a same-size rewrite. */
+const RACY_MS = 2000;
+
 /** What a file looked like when it was read (or stat'ed). */
 export interface FileVersion {
   /** The path after following symlinks. */
@@ -150,6 +153,12 @@ export class FileSource {
   private delivered: FileContent | null = null;
   /** The version last looked at (delivered, refused or unchanged content): no work until it changes. */
   private seen: FileVersion | null = null;
+  /**
+   * The seen version was modified within RACY_MS of when it was read: an in-place rewrite of the same size
+   * within the filesystem's timestamp granularity (a few ms on Linux) would look identical to stat, so the
+   * content is compared once more on the next check (git's "racy clean" problem).
+   */
+  private racy = false;
   /** A change waiting to settle: the version seen and since when. */
   private pending: { version: FileVersion; since: number } | null = null;
   private closed = false;
@@ -225,7 +234,7 @@ export class FileSource {
       }
       return;
     }
-    if (sameVersion(st.version, this.seen)) {
+    if (sameVersion(st.version, this.seen) && !this.racy) {
       this.pending = null;
       return;
     }
@@ -243,7 +252,7 @@ export class FileSource {
     this.pending = null;
     const r = this.read();
     if (!r.ok) {
-      this.seen = st.version;
+      this.markSeen(st.version);
       this.refuse(r);
       return;
     }
@@ -269,8 +278,13 @@ export class FileSource {
     return r;
   }
 
+  private markSeen(v: FileVersion): void {
+    this.seen = v;
+    this.racy = Date.now() - v.mtimeMs < RACY_MS;
+  }
+
   private accept(file: FileContent, why: string, force: boolean): void {
-    this.seen = file;
+    this.markSeen(file);
     if (!force && this.delivered !== null && this.delivered.text === file.text) {
       this.delivered = file;
       try {
