@@ -83,6 +83,6 @@ export interface StateSource {
 export interface StateSourceError {
   /** The input (a file, a resource) that could not be loaded. */
   readonly file: string;
-  readonly kind: 'unreadable' | 'invalid-config' | 'invalid-cluster';
+  readonly kind: 'unreadable' | 'not-regular' | 'too-large' | 'empty' | 'invalid-config' | 'invalid-cluster' | 'internal';
   readonly error: string;
 }

@@ -2,8 +2,9 @@
 // --cluster F`; Kubernetes mode (`--kubeconfig`, or neither file) is a later issue and a usage error here.
 // I/O lives here: flags, the metrics server, signals. SIGTERM/SIGINT: Cease / Administrative Shutdown with
 // an RFC 9003 message to every peer, bounded wait, exit 0. SIGHUP: re-read both files.
-// Exit codes: 0 clean shutdown; 1 invalid config or cluster file at startup; 2 usage error, unreadable file,
-// or an address that cannot be bound.
+// Exit codes: 0 clean shutdown; 1 invalid config file at startup, or an unexpected error at run time (after a
+// Cease to every peer); 2 usage error, unreadable or malformed file, or an address that cannot be bound.
+// /status answers loopback clients only unless --public-status (it lists peers, Services and paths).
 import { isIP } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -46,7 +47,11 @@ interface SpeakerFlags {
   metricsAddr: string;
   bgpListen: string;
   logLevel: string;
+  publicStatus?: boolean;
 }
+
+/** How long the last-resort handler waits for the Cease NOTIFICATIONs before exiting 1. */
+export const FATAL_STOP_TIMEOUT_MS = 2000;
 
 function usage(msg: string): number {
   process.stderr.write(`error: ${msg}\n`);
@@ -75,22 +80,64 @@ export async function runSpeaker(flags: SpeakerFlags, opts: { forceExit?: boolea
   const metrics = new SpeakerMetrics({ defaultMetrics: true });
   const speaker = new BgpSpeaker({ nodeName: flags.nodeName, listen, metrics, logger: log });
   const agent = new NodeAgent({ nodeName: flags.nodeName, announcers: [new BgpAnnouncer(speaker), new Layer2Placeholder(flags.nodeName)], metrics, logger: log });
-  const standalone = new Standalone({ nodeName: flags.nodeName, configFile: flags.config, clusterFile: flags.cluster, agent, logger: log });
+  const standalone = new Standalone({ nodeName: flags.nodeName, configFile: flags.config, clusterFile: flags.cluster, agent, logger: log, metrics });
   let ready = false;
-  const server = createMetricsServer({ source: metrics, status: () => ({ ...speaker.status(), announcements: agent.announcements(), staleFiles: Object.fromEntries(standalone.stale) }), ready: () => ready });
+  const server = createMetricsServer({
+    source: metrics,
+    status: () => ({ ...speaker.status(), announcements: agent.announcements(), ...standalone.statusFiles() }),
+    ready: () => ready,
+    publicStatus: flags.publicStatus === true,
+  });
 
   // Signals first: a SIGTERM during startup must still shut down cleanly.
   let shutdown!: (sig: string) => void;
   const done = new Promise<string>((resolve) => (shutdown = resolve));
   const onTerm = (sig: NodeJS.Signals) => shutdown(sig);
-  const onHup = () => standalone.reload('SIGHUP');
+  const onHup = () => {
+    // Standalone.reload never throws; this guard is for what it could not foresee.
+    try {
+      standalone.reload('SIGHUP');
+    } catch (e) {
+      log.error('internalError', { where: 'SIGHUP', error: e });
+    }
+  };
+  // Last resort: an error nothing caught (a bug) leaves the process in an unknown state. Log it with context,
+  // send Cease to every peer (bounded wait) and exit 1, so a supervisor restarts a clean process: never
+  // half-alive with sessions the peers believe are fine.
+  let fatal = false;
+  const onFatal = (kind: string) => (e: unknown) => {
+    log.error('fatalError', { kind, error: e });
+    if (fatal) return;
+    fatal = true;
+    ready = false;
+    const exit = () => process.exit(1);
+    setTimeout(exit, FATAL_STOP_TIMEOUT_MS + 500).unref();
+    try {
+      standalone.close();
+    } catch {
+      // Already failing: the Cease below matters more.
+    }
+    speaker
+      .stop({ message: `ingot speaker on node ${flags.nodeName}: internal error, restarting`, timeoutMs: FATAL_STOP_TIMEOUT_MS })
+      .catch((err: unknown) => log.error('shutdownError', { error: err }))
+      .finally(exit);
+  };
+  const onUncaught = onFatal('uncaughtException');
+  const onUnhandled = onFatal('unhandledRejection');
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onTerm);
   process.on('SIGHUP', onHup);
+  if (opts.forceExit === true) {
+    // Only as the real process (bin/ingot): in-process tests keep node:test's own handlers.
+    process.on('uncaughtException', onUncaught);
+    process.on('unhandledRejection', onUnhandled);
+  }
   const cleanup = () => {
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onTerm);
     process.off('SIGHUP', onHup);
+    process.off('uncaughtException', onUncaught);
+    process.off('unhandledRejection', onUnhandled);
   };
 
   try {
@@ -108,7 +155,9 @@ export async function runSpeaker(flags: SpeakerFlags, opts: { forceExit?: boolea
     cleanup();
     await speaker.stop({ timeoutMs: 100 });
     server.close();
-    process.stderr.write(`error: ${err.kind === 'unreadable' ? '' : `${err.file}: `}${err.error.replace(/\s*\n\s*/g, ' ')}\n`);
+    // Read errors already name the file; parse errors do not.
+    const named = err.kind === 'invalid-config' || err.kind === 'invalid-cluster' || err.kind === 'internal';
+    process.stderr.write(`error: ${named ? `${err.file}: ` : ''}${err.error.replace(/\s*\n\s*/g, ' ')}\n`);
     return err.kind === 'invalid-config' ? 1 : 2;
   }
   try {
@@ -169,7 +218,8 @@ export function registerSpeakerCommand(program: Command): void {
     .option('--config <file>', 'MetalLB config (raw or ConfigMap); standalone mode')
     .option('--cluster <file>', 'Kubernetes objects (Services, EndpointSlices, Nodes); standalone mode')
     .option('--kubeconfig <file>', 'Kubernetes mode (not implemented yet)')
-    .option('--metrics-addr <host:port>', 'serve /metrics, /healthz, /readyz, /status here', '0.0.0.0:7472')
+    .option('--metrics-addr <host:port>', 'serve /metrics, /healthz, /readyz (and /status to loopback clients) here', '0.0.0.0:7472')
+    .option('--public-status', 'serve /status to every client, not only loopback ones (it lists peers, Services and file paths)')
     .option('--bgp-listen <addr:port|off>', 'accept BGP connections from configured peers here ([::]:PORT: IPv4 and IPv6)', '0.0.0.0:179')
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
     .action(async (opts: SpeakerFlags) => {

@@ -30,8 +30,17 @@ export interface RawStruct {
   readonly line: number;
 }
 
+/**
+ * Alias dereferences allowed while decoding one document, re-expansions through merge keys included. The same
+ * number as the `yaml` package's `maxAliasCount` default (its toJS() is not used here, so its own counter never
+ * runs): without a bound, five `<<: [*x, *x, *x, *x, *x]` levels in 400 bytes cost 5^8 expansions (17 s).
+ */
+export const MAX_ALIAS_COUNT = 100;
+
 interface Ctx {
   readonly doc: Document;
+  /** Alias dereferences so far (see MAX_ALIAS_COUNT). */
+  aliases: number;
   readonly lines: LineCounter;
   /** Added to line numbers, so errors inside a ConfigMap's data.config point at the manifest's lines. */
   readonly lineOffset: number;
@@ -48,7 +57,15 @@ function fail(ctx: Ctx, node: Node | null | undefined, msg: string): never {
 
 function deref(ctx: Ctx, node: unknown): Node | null {
   if (node === null || node === undefined) return null;
-  if (isAlias(node)) return deref(ctx, node.resolve(ctx.doc));
+  if (isAlias(node)) {
+    if (++ctx.aliases > MAX_ALIAS_COUNT) {
+      fail(ctx, node, `too many YAML aliases: more than ${MAX_ALIAS_COUNT} alias expansions (merge keys count each time they are expanded)`);
+    }
+    const target = node.resolve(ctx.doc);
+    // An alias to an undefined anchor: the yaml package reports it as a document error already; be safe.
+    if (target === undefined) fail(ctx, node, `unknown YAML alias *${node.source}`);
+    return deref(ctx, target);
+  }
   return node as Node;
 }
 
@@ -264,7 +281,7 @@ export const CONFIG_SPEC: StructSpec = {
 
 /** Decodes a parsed document's root against CONFIG_SPEC; throws DecodeError. */
 export function decodeConfigDocument(doc: Document, lines: LineCounter, lineOffset = 0): RawStruct {
-  const ctx: Ctx = { doc, lines, lineOffset };
+  const ctx: Ctx = { doc, lines, lineOffset, aliases: 0 };
   const root = deref(ctx, doc.contents);
   if (root !== null && !isNullNode(root) && !isMap(root)) fail(ctx, root, `cannot unmarshal ${tagOf(root)} into config`);
   return decodeStruct(ctx, root, CONFIG_SPEC, 'config');

@@ -7,6 +7,7 @@ import { compareLargeCommunities, parseCommunity } from './community.js';
 import { bool, DecodeError, decodeConfigDocument, num, str, strList, strMap, structs, type RawStruct } from './decode.js';
 import { goQuote, parseGoDuration, truncateToSeconds } from './duration.js';
 import { formatIPAddress, parseCIDR, parseIP, summarizeRange } from '../ip/index.js';
+import { MAX_NESTING, nestingTooDeep } from './nesting.js';
 import { parseNodeSelector } from './selector.js';
 import type {
   BfdProfile,
@@ -418,6 +419,9 @@ interface Source {
 
 /** Parses every YAML document; a syntax error becomes "line N: <what>" with N counted in the file. */
 function parseDocs(text: string, lineOffset: number): Source {
+  // Before the (recursive) parser: see nesting.ts for why a too-deep text must never reach it.
+  const deep = nestingTooDeep(text);
+  if (deep !== null) err(`could not parse config: line ${deep.line + lineOffset}: nested more than ${MAX_NESTING} levels deep`);
   const lines = new LineCounter();
   const parsed = parseAllDocuments(text, { ...YAML_OPTIONS, lineCounter: lines });
   const docs = Array.isArray(parsed) ? (parsed as Document[]) : [];

@@ -34,6 +34,8 @@ export class SpeakerMetrics {
   private readonly connectionsRefused: Counter<'reason'>;
   /** "service\0protocol" → its series. */
   private readonly announcedKeys = new Map<string, AnnouncedSeries[]>();
+  private readonly configLoaded: Gauge;
+  private readonly configStale: Gauge;
   private readonly peers = new Set<string>();
 
   constructor(opts: MetricsOptions = {}) {
@@ -52,6 +54,9 @@ export class SpeakerMetrics {
       registers,
     });
     this.connectionsRefused.inc({ reason: 'unconfigured' }, 0);
+    // MetalLB's names (metallb-compat.md §4); in standalone mode "config" means the config and cluster files.
+    this.configLoaded = new Gauge({ name: 'metallb_k8s_client_config_loaded_bool', help: '1 if the config was loaded at least once', registers });
+    this.configStale = new Gauge({ name: 'metallb_k8s_client_config_stale_bool', help: '1 if running on a stale configuration, because the latest config failed to load', registers });
     if (opts.defaultMetrics === true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -115,6 +120,12 @@ export class SpeakerMetrics {
   /** Removes every series of one Service × protocol (the Service is withdrawn or gone). */
   deleteServiceAnnounced(service: string, protocol: AnnouncedSeries['protocol']): void {
     this.setServiceAnnounced(service, protocol, '', []);
+  }
+
+  /** Input state: loaded once (never reset, as MetalLB), and whether the latest input failed to load. */
+  setConfigState(loaded: boolean, stale: boolean): void {
+    if (loaded) this.configLoaded.set(1);
+    this.configStale.set(stale ? 1 : 0);
   }
 
   /** Prometheus text exposition of this registry. */

@@ -2,7 +2,12 @@
 // (process is alive), /readyz (initial config loaded and applied), /status (JSON the operator can read:
 // every session and announcement; the providers decide the shape). Plain node:http: four fixed routes do
 // not justify a framework.
+//
+// Exposure: /metrics, /healthz and /readyz answer anyone (Prometheus and the kubelet probe them from other
+// hosts). /status lists peers, router IDs, Services and file paths, so by default it answers only a loopback
+// peer (127.0.0.0/8, ::1, and IPv4-mapped 127/8); others get 403 with the reason, unless `publicStatus`.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { parseIP } from '../ip/index.js';
 
 export interface MetricsSource {
   metrics(): Promise<string>;
@@ -15,6 +20,17 @@ export interface MetricsServerOptions {
   status?: () => unknown;
   /** /readyz answers 200 only while this returns true. */
   ready?: () => boolean;
+  /** Serve /status to any client, not only loopback ones (`--public-status`). */
+  publicStatus?: boolean;
+}
+
+/** True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104 (how a dual-stack socket shows an IPv4 loopback peer). */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const ip = parseIP(address.replace(/%.*$/, ''));
+  if (ip === null) return false;
+  if (ip.family === 4) return ip.value >> 24n === 127n;
+  return ip.value === 1n || ip.value >> 24n === 0xffff7fn;
 }
 
 export function createMetricsServer(opts: MetricsServerOptions): Server {
@@ -45,6 +61,10 @@ async function handle(opts: MetricsServerOptions, req: IncomingMessage, res: Ser
       return;
     }
     case '/status':
+      if (opts.publicStatus !== true && !isLoopbackAddress(req.socket.remoteAddress)) {
+        send(res, 403, 'text/plain; charset=utf-8', '/status is served to loopback clients only (it lists peers, Services and file paths); run the speaker with --public-status to serve it to every client\n');
+        return;
+      }
       send(res, 200, 'application/json', JSON.stringify(opts.status === undefined ? {} : opts.status(), null, 2) + '\n');
       return;
     default:

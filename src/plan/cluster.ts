@@ -6,7 +6,8 @@
 //   object #3 (Service default/web): spec.ports[1].port: want an integer 1-65535, got "http"
 // Semantic problems that MetalLB reports per Service (a bad loadBalancerIP, an unknown pool) are not errors
 // here: the Service is kept and the allocator reports them in its `error`.
-import { parseAllDocuments } from 'yaml';
+import { CORE_SCHEMA, loadAll, YAMLException } from 'js-yaml';
+import { MAX_NESTING, nestingTooDeep } from '../config/nesting.js';
 import type { ServiceInput, ServicePort } from '../allocator/types.js';
 
 export interface ServiceObject extends ServiceInput {
@@ -75,10 +76,38 @@ function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A short JSON-like rendering of a value for messages. Bounded: never walks more than a few levels or items
+ *  (a value may be 100,000 levels deep or share subtrees through aliases). */
 function show(v: unknown): string {
   if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  let out = '';
+  const put = (x: unknown, depth: number): void => {
+    if (out.length > 60) return;
+    if (Array.isArray(x)) {
+      if (depth > 3) return void (out += '[...]');
+      out += '[';
+      for (let i = 0; i < x.length && out.length <= 60; i++) {
+        if (i > 0) out += ',';
+        put(x[i], depth + 1);
+      }
+      out += ']';
+    } else if (typeof x === 'object' && x !== null) {
+      if (depth > 3) return void (out += '{...}');
+      out += '{';
+      let first = true;
+      for (const k in x) {
+        if (out.length > 60) break;
+        if (!first) out += ',';
+        first = false;
+        out += `${JSON.stringify(k)}:`;
+        put((x as Obj)[k], depth + 1);
+      }
+      out += '}';
+    } else if (typeof x === 'string') out += JSON.stringify(x.length > 64 ? x.slice(0, 64) : x);
+    else out += String(x);
+  };
+  put(v, 0);
+  return out.length > 60 ? `${out.slice(0, 57)}...` : out;
 }
 
 /** Field readers that name the path on failure. */
@@ -252,13 +281,63 @@ function parseNode(o: Obj, where: string): NodeObject {
   return { name, labels, addresses, ready, unschedulable: r.bool(spec, 'unschedulable', 'spec.unschedulable') ?? false };
 }
 
-/** Parses the text of a cluster file. Pure: the caller reads the file. */
+/** Parses the text of a cluster file. Pure: the caller reads the file. Never throws. */
 export function parseCluster(text: string): ClusterResult {
   try {
     return { ok: true, cluster: parseClusterOrThrow(text) };
   } catch (e) {
     if (e instanceof ClusterError) return { ok: false, error: e.message };
-    throw e;
+    // Defensive: whatever else goes wrong is still a value (a file never crashes the caller).
+    return { ok: false, error: `cannot read the cluster file: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+/** Alias uses (a node reached a second time) accepted in a cluster file, as the `yaml` package's default. */
+export const MAX_CLUSTER_ALIASES = 100;
+
+/**
+ * js-yaml does not copy an aliased node, it shares it; the object readers below would then walk a shared
+ * subtree once per alias, so 400 bytes of nested aliases could make billions of visits. One iterative walk
+ * (values may nest deeply) counts the nodes reached more than once; more than MAX_CLUSTER_ALIASES, or aliases
+ * that would more than double the work, is an error.
+ */
+function checkAliases(root: unknown, di: number): void {
+  // Post-order, iterative: size(o) = 1 + the sizes of its children, a shared child counted at each use (the
+  // size the walk below would really have); `unique` counts each object once.
+  const sizes = new Map<object, number>();
+  const stack: { o: object; exit: boolean }[] = [];
+  let unique = 0;
+  let aliases = 0;
+  const tooMany = (): never => {
+    throw new ClusterError(`document #${di + 1}: too many YAML aliases (more than ${MAX_CLUSTER_ALIASES}, or expanding to more than the file holds)`);
+  };
+  const enter = (x: unknown): void => {
+    if (typeof x !== 'object' || x === null) return;
+    if (sizes.has(x)) {
+      if (++aliases > MAX_CLUSTER_ALIASES) tooMany();
+      return;
+    }
+    sizes.set(x, -1);
+    unique++;
+    stack.push({ o: x, exit: true }, { o: x, exit: false });
+  };
+  const childrenOf = (o: object): unknown[] => (Array.isArray(o) ? o : Object.values(o));
+  enter(root);
+  while (stack.length > 0) {
+    const { o, exit } = stack.pop()!;
+    if (!exit) {
+      for (const c of childrenOf(o)) enter(c);
+      continue;
+    }
+    let size = 1;
+    for (const c of childrenOf(o)) {
+      if (typeof c !== 'object' || c === null) continue;
+      const cs = sizes.get(c) ?? 0;
+      if (cs < 0) tooMany(); // a node inside itself
+      size += cs;
+    }
+    if (size > 2 * unique + 10_000) tooMany();
+    sizes.set(o, size);
   }
 }
 
@@ -272,18 +351,40 @@ function documents(text: string): unknown[] {
   const first = /\S/.exec(text)?.[0];
   if (first === '{' || first === '[') {
     try {
+      // JSON.parse is not recursive in V8: any depth is safe, and JSON has no aliases.
       return [JSON.parse(text) as unknown];
     } catch {
       // Not strict JSON (a flow-style YAML mapping, say): the YAML parser reads it, with its precise errors.
     }
   }
-  const docs = parseAllDocuments(text, { prettyErrors: false });
-  if (!Array.isArray(docs)) throw new ClusterError('not a YAML document stream');
-  return docs.map((doc, di) => {
-    const err = doc.errors[0];
-    if (err !== undefined) throw new ClusterError(`document #${di + 1}: invalid YAML: ${err.message.split('\n')[0]}`);
-    return doc.toJS({ maxAliasCount: 100 }) as unknown;
-  });
+  // js-yaml's composer is recursive: see config/nesting.ts for why a too-deep text must never reach it.
+  const deep = nestingTooDeep(text);
+  if (deep !== null) throw new ClusterError(`invalid YAML: line ${deep.line}: nested more than ${MAX_NESTING} levels deep`);
+  let docs: unknown[];
+  try {
+    // YAML 1.2 core schema: timestamps stay strings and `on`/`yes` stay strings, as Kubernetes (JSON
+    // semantics) reads them; no merge keys (not in 1.2). Duplicate keys are errors.
+    docs = loadAll(text, null, { schema: CORE_SCHEMA });
+  } catch (e) {
+    if (e instanceof YAMLException) {
+      const m = e.mark;
+      const where = m === undefined ? '' : `document #${documentAt(text, m.position)}: `;
+      throw new ClusterError(`${where}invalid YAML: ${m === undefined ? '' : `line ${m.line + 1}, column ${m.column + 1}: `}${e.reason}`);
+    }
+    throw e;
+  }
+  docs.forEach((d, di) => checkAliases(d, di));
+  return docs;
+}
+
+/** 1-based number of the YAML document holding offset `pos` (by `---` separators; for error messages). */
+function documentAt(text: string, pos: number): number {
+  const seps = [...text.slice(0, pos).matchAll(/^---(?=\s|$)/gm)];
+  const first = seps[0];
+  // A stream that opens with `---` (after comments or directives only) has no document before it.
+  const lead = first === undefined ? '' : text.slice(0, first.index);
+  const empty = lead.split('\n').every((l) => /^\s*(#.*|%.*)?$/.test(l));
+  return Math.max(1, seps.length + (empty ? 0 : 1));
 }
 
 function parseClusterOrThrow(text: string): Cluster {

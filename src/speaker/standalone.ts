@@ -1,22 +1,24 @@
 // Standalone mode (../shared/spec/cli.md, `ingot speaker --config F --cluster F`): no Kubernetes. The files'
 // StateSource (src/agent/types.ts): the same two files as `ingot plan`, the same deterministic allocation
 // (src/plan) for Services without status IPs; each file state is diffed against the last one and fed to
-// the node agent as incremental updates (the same agent the informers will feed in Kubernetes mode). Files
-// are re-read when they change (a directory watch, so editors that write a new file and rename it over the
-// old one are seen) and on SIGHUP (the CLI calls reload()). A file that no longer parses is logged, naming
-// the file and the error, and its last good content stays in force.
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+// the node agent as incremental updates (the same agent the informers feed in Kubernetes mode). Files are
+// read through src/speaker/file-source.ts (regular files only, size limits, settled before they are read,
+// directory watch plus a poll, so rename-replace and kubelet `..data` symlink swaps are seen) and on SIGHUP
+// (the CLI calls reload()). A file that no longer parses is logged, naming the file and the error, and its
+// last good content stays in force; nothing here throws into a timer, a watcher or a signal handler.
+import { resolve } from 'node:path';
 import type { EndpointView, NodeView, ServiceView } from '../announce/index.js';
 import type { NodeAgent } from '../agent/agent.js';
 import type { StateSource, StateSourceError } from '../agent/types.js';
-import { systemClock, type Clock, type TimerHandle } from '../clock.js';
+import type { Clock } from '../clock.js';
 import { parseConfig, type Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { nullLogger } from '../log.js';
+import type { SpeakerMetrics } from '../metrics/registry.js';
 import { parseCluster, type Cluster } from '../plan/cluster.js';
 import { planCluster } from '../plan/plan.js';
 import { announceContext, serviceView } from '../plan/announce.js';
+import { FileSource, MAX_CLUSTER_FILE_BYTES, MAX_CONFIG_FILE_BYTES, type FileContent } from './file-source.js';
 
 /** One file state as the agent sees it. */
 interface Snapshot {
@@ -97,37 +99,71 @@ export interface StandaloneOptions {
   /** The node agent this source feeds. */
   readonly agent: NodeAgent;
   readonly logger?: Logger;
-  /** Quiet time after the last file event before re-reading (ms). */
-  readonly debounceMs?: number;
-  /** Watch the files' directories (default true; tests call reload() themselves). */
-  readonly watch?: boolean;
-  /** Timers (the debounce); default the system clock. */
+  /** `metallb_k8s_client_config_{loaded,stale}_bool`. */
+  readonly metrics?: Pick<SpeakerMetrics, 'setConfigState'>;
+  /** Timers (settle, poll). Default: the system clock. */
   readonly clock?: Clock;
+  /** A changed file is read once its size and mtime have been stable this long (ms). Default 250. */
+  readonly settleMs?: number;
+  /** Safety-net poll of both files (ms); 0 disables. Default 5000. */
+  readonly pollMs?: number;
+  /** @deprecated old name of settleMs */
+  readonly debounceMs?: number;
+  /** Watch the files' directories (default true; tests call reload() or check() themselves). */
+  readonly watch?: boolean;
+  /** Size limits; defaults MAX_CONFIG_FILE_BYTES (1 MiB) and MAX_CLUSTER_FILE_BYTES (64 MiB). */
+  readonly maxConfigBytes?: number;
+  readonly maxClusterBytes?: number;
 }
 
-/** The files' StateSource: keeps a node agent in line with the two files. */
+/** The files' StateSource: keeps a node agent in line with the two files. Nothing it does throws. */
 export class Standalone implements StateSource {
   private readonly o: StandaloneOptions;
   private readonly log: Logger;
   private config: Config | null = null;
   private cluster: Cluster | null = null;
-  private configText: string | null = null;
-  private clusterText: string | null = null;
-  private watchers: FSWatcher[] = [];
-  private debounce: TimerHandle | undefined;
-  private readonly clock: Clock;
+  private readonly configSrc: FileSource;
+  private readonly clusterSrc: FileSource;
   private closed = false;
   private warnedNodeMissing = false;
-  private last: Snapshot | null = null;
-  /** Files whose latest content is bad (their last good content is in force). */
+  /** Set by a file handler when a new good state is waiting to be applied. */
+  private dirty = false;
+  /** While true (start, reload), handlers only record; the caller applies once. */
+  private batching = false;
+  /** Files whose latest content is bad (their last good content is in force), with the error. */
   readonly stale = new Map<string, string>();
+  private last: Snapshot | null = null;
   /** How many times a state was applied to the agent. */
   applied = 0;
+  /** The latest failure to apply a state (internal error), for /status. */
+  lastApplyError: string | null = null;
 
   constructor(o: StandaloneOptions) {
     this.o = { ...o, configFile: resolve(o.configFile), clusterFile: resolve(o.clusterFile) };
     this.log = o.logger ?? nullLogger;
-    this.clock = o.clock ?? systemClock();
+    const common = {
+      ...(o.clock !== undefined ? { clock: o.clock } : {}),
+      logger: this.log,
+      settleMs: o.settleMs ?? o.debounceMs ?? 250,
+      pollMs: o.pollMs ?? 5000,
+      watch: o.watch !== false,
+    };
+    this.configSrc = new FileSource({
+      ...common,
+      path: this.o.configFile,
+      maxBytes: o.maxConfigBytes ?? MAX_CONFIG_FILE_BYTES,
+      onContent: (f) => this.guard(this.o.configFile, () => this.onConfig(f)),
+      onError: (e) => this.markStale(this.o.configFile, e.kind, e.error),
+      onUnchanged: () => this.markGood(this.o.configFile),
+    });
+    this.clusterSrc = new FileSource({
+      ...common,
+      path: this.o.clusterFile,
+      maxBytes: o.maxClusterBytes ?? MAX_CLUSTER_FILE_BYTES,
+      onContent: (f) => this.guard(this.o.clusterFile, () => this.onCluster(f)),
+      onError: (e) => this.markStale(this.o.clusterFile, e.kind, e.error),
+      onUnchanged: () => this.markGood(this.o.clusterFile),
+    });
   }
 
   /**
@@ -135,72 +171,166 @@ export class Standalone implements StateSource {
    * Returns the error otherwise; nothing is applied then. Starts watching on success.
    */
   start(): LoadError | null {
-    const errors = this.read();
-    if (this.config === null || this.cluster === null) {
-      return errors[0] ?? { file: this.o.configFile, kind: 'unreadable', error: 'not loaded' };
+    const errors: LoadError[] = [];
+    this.batching = true;
+    try {
+      const r1 = this.configSrc.readNow('start');
+      if (!r1.ok) errors.push({ file: this.o.configFile, kind: r1.kind, error: r1.error });
+      const r2 = this.clusterSrc.readNow('start');
+      if (!r2.ok) errors.push({ file: this.o.clusterFile, kind: r2.kind, error: r2.error });
+    } finally {
+      this.batching = false;
     }
-    this.apply();
-    if (this.o.watch !== false) this.startWatching();
+    if (this.config === null || this.cluster === null) {
+      for (const f of [this.o.configFile, this.o.clusterFile]) {
+        const e = this.staleKinds.get(f);
+        if (e !== undefined && !errors.some((x) => x.file === f)) errors.push({ file: f, kind: e, error: this.stale.get(f) ?? '' });
+      }
+      return errors[0] ?? { file: this.o.configFile, kind: 'internal', error: 'not loaded' };
+    }
+    if (!this.applyNow()) return { file: this.o.clusterFile, kind: 'internal', error: this.lastApplyError ?? 'apply failed' };
+    this.configSrc.start();
+    this.clusterSrc.start();
     return null;
   }
 
-  /** Re-reads both files and applies what changed (SIGHUP, file events). Bad files keep their last good state. */
+  /** Re-reads both files now and applies what changed (SIGHUP). Bad files keep their last good state. Never throws. */
   reload(why: string): void {
     if (this.closed) return;
-    const beforeConfig = this.configText;
-    const beforeCluster = this.clusterText;
-    this.read();
-    if (this.configText === beforeConfig && this.clusterText === beforeCluster && why !== 'SIGHUP') return;
-    this.log.info('reload', { why });
-    this.apply();
+    try {
+      this.batching = true;
+      try {
+        this.configSrc.readNow(why, why === 'SIGHUP');
+        this.clusterSrc.readNow(why, why === 'SIGHUP');
+      } finally {
+        this.batching = false;
+      }
+      if (this.dirty || why === 'SIGHUP') {
+        this.log.info('reload', { why });
+        this.applyNow();
+      }
+    } catch (e) {
+      this.internalError('reload', e);
+    }
+  }
+
+  /** Looks at both files for changes (what the watch and the poll do); changes apply once they settle. */
+  check(): void {
+    this.configSrc.check();
+    this.clusterSrc.check();
   }
 
   close(): void {
     this.closed = true;
-    if (this.debounce !== undefined) this.clock.clearTimeout(this.debounce);
-    for (const w of this.watchers) w.close();
-    this.watchers = [];
+    this.configSrc.close();
+    this.clusterSrc.close();
   }
 
-  /** Reads and parses both files; a good file replaces the state, a bad one is reported and ignored. */
-  private read(): LoadError[] {
-    const errors: LoadError[] = [];
-    const cfg = readText(this.o.configFile);
-    if (!cfg.ok) errors.push({ file: this.o.configFile, kind: 'unreadable', error: cfg.error });
-    else if (cfg.text !== this.configText) {
-      const r = parseConfig(cfg.text);
-      if (r.ok) {
-        this.config = r.config;
-        this.configText = cfg.text;
-        this.log.info('configLoaded', { file: this.o.configFile, peers: r.config.peers.length, pools: r.config.pools.length });
-      } else errors.push({ file: this.o.configFile, kind: 'invalid-config', error: r.error });
-    }
-    const cl = readText(this.o.clusterFile);
-    if (!cl.ok) errors.push({ file: this.o.clusterFile, kind: 'unreadable', error: cl.error });
-    else if (cl.text !== this.clusterText) {
-      const r = parseCluster(cl.text);
-      if (r.ok) {
-        this.cluster = r.cluster;
-        this.clusterText = cl.text;
-        this.log.info('clusterLoaded', { file: this.o.clusterFile, services: r.cluster.services.length, nodes: r.cluster.nodes.length });
-      } else errors.push({ file: this.o.clusterFile, kind: 'invalid-cluster', error: r.error });
-    }
-    for (const f of [this.o.configFile, this.o.clusterFile]) {
-      const e = errors.find((x) => x.file === f);
-      if (e === undefined) {
-        if (this.stale.delete(f)) this.log.info('fileRecovered', { file: f });
-      } else if (this.stale.get(f) !== e.error) {
-        this.stale.set(f, e.error);
-        // MetalLB's event name for "running on an old config" (metallb-compat.md §2.9).
-        this.log.error('configStale', { file: f, error: e.error, keeping: 'last good state' });
-      }
-    }
-    return errors;
+  /** For /status: which files are stale, and why. */
+  statusFiles(): { staleFiles: Record<string, string>; lastApplyError: string | null } {
+    return { staleFiles: Object.fromEntries(this.stale), lastApplyError: this.lastApplyError };
   }
 
-  private apply(): void {
-    if (this.config === null || this.cluster === null) return;
-    const next = snapshotOf(this.config, this.cluster, this.o.nodeName);
+  private readonly staleKinds = new Map<string, LoadError['kind']>();
+
+  private onConfig(f: FileContent): void {
+    const r = parseConfig(f.text);
+    if (!r.ok) return this.markStale(this.o.configFile, 'invalid-config', r.error);
+    // The config is checked against the cluster in force before it replaces anything (a state that cannot be
+    // computed must not replace the last good one).
+    if (this.cluster !== null && !this.tryState(r.config, this.cluster, this.o.configFile)) return;
+    this.config = r.config;
+    this.log.info('configLoaded', { file: this.o.configFile, peers: r.config.peers.length, pools: r.config.pools.length });
+    this.markGood(this.o.configFile);
+    this.changed();
+  }
+
+  private onCluster(f: FileContent): void {
+    const r = parseCluster(f.text);
+    if (!r.ok) return this.markStale(this.o.clusterFile, 'invalid-cluster', r.error);
+    if (this.config !== null && !this.tryState(this.config, r.cluster, this.o.clusterFile)) return;
+    this.cluster = r.cluster;
+    this.log.info('clusterLoaded', { file: this.o.clusterFile, services: r.cluster.services.length, nodes: r.cluster.nodes.length });
+    this.markGood(this.o.clusterFile);
+    this.changed();
+  }
+
+  /** Computes the node state of a candidate; on failure the candidate file is marked stale. */
+  private tryState(config: Config, cluster: Cluster, file: string): boolean {
+    try {
+      this.pendingState = snapshotOf(config, cluster, this.o.nodeName);
+      return true;
+    } catch (e) {
+      this.markStale(file, 'internal', `cannot compute this node's state: ${e instanceof Error ? e.message : String(e)}`);
+      return false;
+    }
+  }
+
+  private pendingState: Snapshot | null = null;
+
+  private changed(): void {
+    this.dirty = true;
+    if (!this.batching) this.applyNow();
+  }
+
+  /** Runs `fn` (a file handler); anything it throws marks the file stale and is logged. */
+  private guard(file: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.markStale(file, 'internal', `internal error: ${e instanceof Error ? e.message : String(e)}`);
+      this.log.error('reloadError', { file, error: e });
+    }
+  }
+
+  private markStale(file: string, kind: LoadError['kind'], error: string): void {
+    this.staleKinds.set(file, kind);
+    if (this.stale.get(file) !== error) {
+      this.stale.set(file, error);
+      // MetalLB's event name for "running on an old config" (metallb-compat.md §2.9).
+      this.log.error('configStale', { file, kind, error, keeping: this.config !== null && this.cluster !== null ? 'last good state' : 'nothing loaded yet' });
+    }
+    this.reportMetrics();
+  }
+
+  private markGood(file: string): void {
+    this.staleKinds.delete(file);
+    if (this.stale.delete(file)) this.log.info('fileRecovered', { file });
+    this.reportMetrics();
+  }
+
+  private reportMetrics(): void {
+    try {
+      this.o.metrics?.setConfigState(this.config !== null && this.cluster !== null, this.stale.size > 0);
+    } catch (e) {
+      this.log.error('metricsError', { error: e });
+    }
+  }
+
+  private internalError(where: string, e: unknown): void {
+    this.lastApplyError = `${where}: ${e instanceof Error ? e.message : String(e)}`;
+    this.log.error('internalError', { where, error: e });
+  }
+
+  /** Applies the current state to the agent. Returns false (and reports) when that failed. */
+  private applyNow(): boolean {
+    this.dirty = false;
+    if (this.config === null || this.cluster === null || this.closed) return true;
+    try {
+      const st = this.pendingState ?? snapshotOf(this.config, this.cluster, this.o.nodeName);
+      this.pendingState = null;
+      this.apply(st);
+      this.lastApplyError = null;
+      this.reportMetrics();
+      return true;
+    } catch (e) {
+      this.pendingState = null;
+      this.internalError('apply', e);
+      return false;
+    }
+  }
+
+  private apply(next: Snapshot): void {
     if (next.nodeMissing && !this.warnedNodeMissing) {
       this.warnedNodeMissing = true;
       this.log.warn('nodeNotInCluster', { node: this.o.nodeName, file: this.o.clusterFile, assuming: 'no labels' });
@@ -214,47 +344,5 @@ export class Standalone implements StateSource {
     this.applied++;
     const c = this.o.agent.counts();
     this.log.info('stateSynced', { announced: c.announced, services: c.services, changed });
-  }
-
-  private startWatching(): void {
-    const dirs = new Map<string, Set<string>>();
-    for (const f of [this.o.configFile, this.o.clusterFile]) {
-      const d = dirname(f);
-      let s = dirs.get(d);
-      if (s === undefined) dirs.set(d, (s = new Set()));
-      s.add(basename(f));
-    }
-    for (const [dir, names] of dirs) {
-      try {
-        const w = watch(dir, { persistent: false }, (_event, filename) => {
-          // The directory, not the file: a rename-replace gives the file a new inode that a file watch
-          // would never see. Filter on the name (null: unknown, re-read to be safe).
-          if (filename !== null && !names.has(filename.toString())) return;
-          this.schedule();
-        });
-        w.on('error', (e) => this.log.error('watchError', { dir, error: e }));
-        this.watchers.push(w);
-      } catch (e) {
-        this.log.error('watchError', { dir, error: e, fallback: 'SIGHUP only' });
-      }
-    }
-  }
-
-  private schedule(): void {
-    if (this.closed) return;
-    if (this.debounce !== undefined) this.clock.clearTimeout(this.debounce);
-    this.debounce = this.clock.setTimeout(() => {
-      this.debounce = undefined;
-      this.reload('file changed');
-    }, this.o.debounceMs ?? 200);
-  }
-}
-
-function readText(file: string): { ok: true; text: string } | { ok: false; error: string } {
-  try {
-    return { ok: true, text: readFileSync(file, 'utf8') };
-  } catch (e) {
-    const code = e instanceof Error && 'code' in e ? String((e as NodeJS.ErrnoException).code) : String(e);
-    return { ok: false, error: `cannot read ${file}: ${code}` };
   }
 }

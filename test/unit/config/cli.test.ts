@@ -25,10 +25,13 @@ describe('ingot config validate', () => {
     assert.equal(r.stdout, '');
   });
 
-  test('-o json prints the normalized config (golden)', () => {
-    const r = runIngot(['config', 'validate', 'test/fixtures/config/metallb-docs-full.yaml', '-o', 'json']);
+  test('-o json prints the normalized config (golden; --show-secrets, else passwords are "<redacted>")', () => {
+    const golden = readFileSync(join(REPO_ROOT, 'test/fixtures/config/metallb-docs-full.golden.json'), 'utf8');
+    const r = runIngot(['config', 'validate', 'test/fixtures/config/metallb-docs-full.yaml', '-o', 'json', '--show-secrets']);
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout, readFileSync(join(REPO_ROOT, 'test/fixtures/config/metallb-docs-full.golden.json'), 'utf8'));
+    assert.equal(r.stdout, golden);
+    const redacted = runIngot(['config', 'validate', 'test/fixtures/config/metallb-docs-full.yaml', '-o', 'json']);
+    assert.equal(redacted.stdout, golden.replace('"password": "s3cret"', '"password": "<redacted>"'));
   });
 
   test('--output json on a ConfigMap manifest', () => {
