@@ -298,7 +298,7 @@ export class Topology {
     const routerAsn = opts.routerAsn ?? 65000;
     const lan = opts.lan ?? { v4Net: '10.77.0', v6Net: 'fd00:77::', router: 1, firstNode: 11 };
     this.router4 = `${lan.v4Net}.${lan.router}`;
-    this.router6 = `${lan.v6Net}${lan.router.toString(16)}`;
+    this.router6 = `${lan.v6Net}${lan.router}`;
     this.opts = {
       nodes: 3,
       routerAsn,
@@ -317,7 +317,7 @@ export class Topology {
       const dir = join(this.dir, `n${n}`);
       mkdirSync(dir, { recursive: true });
       const host = lan.firstNode + i;
-      return { ns: `n${n}`, name: `node-${n}`, v4: `${lan.v4Net}.${host}`, v6: `${lan.v6Net}${host.toString(16)}`, dir };
+      return { ns: `n${n}`, name: `node-${n}`, v4: `${lan.v4Net}.${host}`, v6: `${lan.v6Net}${host}`, dir };
     });
   }
 

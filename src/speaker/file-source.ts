@@ -19,7 +19,7 @@ import type { Logger } from '../log.js';
 import { nullLogger } from '../log.js';
 
 /** Size limits (bytes). A 10,000-Service `kubectl get -o yaml` dump is ~7.5 MB; a MetalLB config a few KB. */
-export const MAX_CLUSTER_FILE_BYTES = 64 * 1024 * 1024;
+export const MAX_CLUSTER_FILE_BYTES = 256 * 1024 * 1024;
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
 /** Wall-clock window within which a file's mtime cannot be trusted to reveal a same-size rewrite. */

@@ -111,7 +111,7 @@ export interface StandaloneOptions {
   readonly debounceMs?: number;
   /** Watch the files' directories (default true; tests call reload() or check() themselves). */
   readonly watch?: boolean;
-  /** Size limits; defaults MAX_CONFIG_FILE_BYTES (1 MiB) and MAX_CLUSTER_FILE_BYTES (64 MiB). */
+  /** Size limits; defaults MAX_CONFIG_FILE_BYTES (1 MiB) and MAX_CLUSTER_FILE_BYTES (256 MiB). */
   readonly maxConfigBytes?: number;
   readonly maxClusterBytes?: number;
 }

@@ -88,6 +88,8 @@ export class SpeakerProcess {
       o.listen ?? 'off',
       '--log-level',
       o.logLevel ?? 'debug',
+      // /status answers loopback clients only unless told; these tests read it on the node's own address.
+      ...(metricsAddr.startsWith('127.') ? [] : ['--public-status']),
     ]);
     return new SpeakerProcess(child, lab.ns(ns), metricsAddr, files);
   }
