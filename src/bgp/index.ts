@@ -2,7 +2,7 @@
 export * from './constants.js';
 export { BgpError, isStronger, type ErrorAction } from './errors.js';
 export type * from './types.js';
-export { decodeMessage, encodeMessage, encodeMessageInto, routeRefresh, KEEPALIVE } from './codec.js';
+export { decodeMessage, encodeMessage, encodeMessageInto, notificationData, notificationFor, routeRefresh, KEEPALIVE } from './codec.js';
 export { INITIAL_CONTEXT, negotiateContext, advertisedFamilies, makeContext } from './context.js';
 export { Framer, type MessageSink } from './framer.js';
 export { packAnnouncements, packWithdrawals, type PackedUpdates } from './packer.js';

@@ -6,8 +6,8 @@
 // Robust edges: a socket that cannot be opened (no CAP_NET_RAW, interface gone) is reported in status() and
 // the log and retried at the next interface scan; a frame that cannot be decoded is counted by reason; a send
 // that fails is counted; a conflict callback that throws is logged. Nothing here throws into the event loop.
-import type { Clock, TimerHandle } from '../bgp/clock.js';
-import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from '../bgp/index.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import { formatIPv4, formatIPv6Bytes, ipv4Number, ipv6Bytes } from '../ip/index.js';
 import { nullLogger, type Logger } from '../log.js';
 import { gratuitousArpFrames, parseMac, unsolicitedNaFrame, ipv6MulticastMac, solicitedNodeMulticast } from './frames.js';
 import { chooseInterfaces, readInterfaceFacts, type InterfaceFacts } from './interfaces.js';
@@ -130,7 +130,7 @@ const DEFAULT_RESCAN_MS = 10_000;
 function canonical(ip: string): string {
   if (typeof ip !== 'string') throw new RangeError(`Layer 2 owned IP ${String(ip)} is not a string`);
   try {
-    return ip.includes(':') ? formatIpv6(parseIpv6(ip), 0) : formatIpv4(parseIpv4(ip));
+    return ip.includes(':') ? formatIPv6Bytes(ipv6Bytes(ip), 0) : formatIPv4(ipv4Number(ip));
   } catch {
     throw new RangeError(`Layer 2 owned IP '${ip}' is not an IPv4 or IPv6 address`);
   }
@@ -383,7 +383,7 @@ export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
       }
       // Join the solicited-node group of each IPv6 VIP (RFC 4861 §7.2.1): at the IP level, so the kernel sends
       // MLD reports and snooping switches forward the NSs here, and on the packet socket (the NIC filter).
-      syncGroups(st, new Set(ips.filter((ip) => owned.get(ip)!.v6).map((ip) => formatIpv6(solicitedNodeMulticast(owned.get(ip)!.v6b), 0))));
+      syncGroups(st, new Set(ips.filter((ip) => owned.get(ip)!.v6).map((ip) => formatIPv6Bytes(solicitedNodeMulticast(owned.get(ip)!.v6b), 0))));
       if (st.ndp !== null) {
         const groups = new Set(ips.filter((ip) => owned.get(ip)!.v6).map((ip) => Buffer.from(ipv6MulticastMac(solicitedNodeMulticast(owned.get(ip)!.v6b))).toString('hex')));
         for (const g of groups) {
@@ -506,8 +506,8 @@ export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
         const s: IpState = {
           ip,
           v6,
-          v4n: v6 ? 0 : parseIpv4(ip),
-          v6b: v6 ? parseIpv6(ip) : new Uint8Array(16),
+          v4n: v6 ? 0 : ipv4Number(ip),
+          v6b: v6 ? ipv6Bytes(ip) : new Uint8Array(16),
           since: now,
           interfaces: [],
           rule: 'fallback',

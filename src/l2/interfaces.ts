@@ -11,7 +11,7 @@ import { networkInterfaces } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { parseIpv4, parseIpv6 } from '../bgp/index.js';
+import { ipv4Number, ipv6Bytes } from '../ip/index.js';
 
 /** net_device flags as /sys/class/net/IFACE/flags shows them (linux/if.h). */
 export const IfFlags = { Up: 0x1, Broadcast: 0x2, Loopback: 0x8, NoArp: 0x80 } as const;
@@ -50,8 +50,8 @@ export function eligibility(i: InterfaceFacts): Eligibility {
 
 function addressBits(address: string): { family: 4 | 6; bytes: Uint8Array } | null {
   try {
-    if (address.includes(':')) return { family: 6, bytes: parseIpv6(address.split('%', 1)[0]!) };
-    const n = parseIpv4(address);
+    if (address.includes(':')) return { family: 6, bytes: ipv6Bytes(address.split('%', 1)[0]!) };
+    const n = ipv4Number(address);
     return { family: 4, bytes: new Uint8Array([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]) };
   } catch {
     return null;

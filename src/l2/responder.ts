@@ -1,7 +1,7 @@
 // The pure ARP / NDP responder: one received frame and what this interface answers for → the reply to send,
 // or why nothing is sent. It also spots another station claiming one of our IPs (the split-brain guard's
 // input). No I/O, no clock, never throws: the engine (engine.ts) feeds it frames and does the sending.
-import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from '../bgp/index.js';
+import { formatIPv4, formatIPv6Bytes, ipv4Number, ipv6Bytes } from '../ip/index.js';
 import {
   ALL_NODES_IPV6,
   ArpOp,
@@ -60,8 +60,8 @@ export function responderContext(mac: Uint8Array, ips: Iterable<string>): Respon
   const ipv4 = new Set<number>();
   const ipv6 = new Set<string>();
   for (const ip of ips) {
-    if (ip.includes(':')) ipv6.add(hex(parseIpv6(ip)));
-    else ipv4.add(parseIpv4(ip));
+    if (ip.includes(':')) ipv6.add(hex(ipv6Bytes(ip)));
+    else ipv4.add(ipv4Number(ip));
   }
   return { mac, ipv4, ipv6 };
 }
@@ -77,7 +77,7 @@ export function respond(frame: Uint8Array, ctx: ResponderContext): Outcome {
     const out: Outcome = {};
     // Someone else uses one of our IPs as its sender address (its own GARP, an ARP reply, a request):
     // exactly what two nodes answering for one VIP looks like from here.
-    if (ctx.ipv4.has(a.senderIp) && !bytesEqual(a.senderMac, ctx.mac)) out.conflict = { ip: formatIpv4(a.senderIp), mac: formatMac(a.senderMac) };
+    if (ctx.ipv4.has(a.senderIp) && !bytesEqual(a.senderMac, ctx.mac)) out.conflict = { ip: formatIPv4(a.senderIp), mac: formatMac(a.senderMac) };
     if (a.op !== ArpOp.Request || a.senderIp === a.targetIp) return { ...out, drop: 'not-a-request' };
     // MetalLB answers only requests sent to broadcast or to our MAC; a unicast for another station reaching
     // us (a flooding switch, promiscuous mode) is not ours to answer.
@@ -87,7 +87,7 @@ export function respond(frame: Uint8Array, ctx: ResponderContext): Outcome {
     // RFC 826: swap sender and target, fill in our hardware address, send to the requester's hardware
     // address. An RFC 5227 probe (sender IP 0.0.0.0) gets the same answer, which is how the address is defended.
     const reply = arpFrame(a.senderMac, ctx.mac, { op: ArpOp.Reply, senderMac: ctx.mac, senderIp: a.targetIp, targetMac: a.senderMac, targetIp: a.senderIp });
-    return { ...out, reply, requestFor: formatIpv4(a.targetIp) };
+    return { ...out, reply, requestFor: formatIPv4(a.targetIp) };
   }
 
   const { ip, nd } = d.value;
@@ -95,11 +95,11 @@ export function respond(frame: Uint8Array, ctx: ResponderContext): Outcome {
   const owned = ctx.ipv6.has(targetKey);
   if (nd.type === Icmpv6Type.NeighborAdvertisement) {
     const claimed = nd.linkLayerAddress ?? eth.src;
-    if (owned && !bytesEqual(claimed, ctx.mac)) return { drop: 'not-a-request', conflict: { ip: formatIpv6(nd.target, 0), mac: formatMac(claimed) } };
+    if (owned && !bytesEqual(claimed, ctx.mac)) return { drop: 'not-a-request', conflict: { ip: formatIPv6Bytes(nd.target, 0), mac: formatMac(claimed) } };
     return { drop: 'not-a-request' };
   }
   const out: Outcome = {};
-  if (ctx.ipv6.has(hex(ip.src)) && !bytesEqual(eth.src, ctx.mac)) out.conflict = { ip: formatIpv6(ip.src, 0), mac: formatMac(eth.src) };
+  if (ctx.ipv6.has(hex(ip.src)) && !bytesEqual(eth.src, ctx.mac)) out.conflict = { ip: formatIPv6Bytes(ip.src, 0), mac: formatMac(eth.src) };
   if (!isMulticastMac(eth.dst) && !bytesEqual(eth.dst, ctx.mac)) return { ...out, drop: 'not-for-us' };
   // An NS goes to the target's solicited-node group (resolution, DAD) or to the target itself (NUD).
   if (!bytesEqual(ip.dst, nd.target) && !bytesEqual(ip.dst, solicitedNodeMulticast(nd.target))) return { ...out, drop: 'not-for-us' };
@@ -120,5 +120,5 @@ export function respond(frame: Uint8Array, ctx: ResponderContext): Outcome {
   const unicastMac = nd.linkLayerAddress ?? eth.src;
   if (!dad && isMulticastMac(unicastMac)) return { ...out, drop: 'sender-mac-multicast', malformed: true };
   const reply = encodeEthernet(ethernetDestinationFor(dst, unicastMac), ctx.mac, EtherType.Ipv6, na);
-  return { ...out, reply, requestFor: formatIpv6(nd.target, 0) };
+  return { ...out, reply, requestFor: formatIPv6Bytes(nd.target, 0) };
 }

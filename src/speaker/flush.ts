@@ -12,7 +12,14 @@ export function scheduleFlush(sp: SpeakerCore, p: PeerEntry): void {
   p.flushScheduled = true;
   sp.defer(() => {
     p.flushScheduled = false;
-    if (sp.peers.get(p.key) === p && !p.removed) flush(sp, p);
+    if (sp.peers.get(p.key) !== p || p.removed) return;
+    try {
+      flush(sp, p);
+    } catch (e) {
+      // A bug while packing must not become an uncaught exception; the routes stay in the Adj-RIB-Out and the
+      // next change or route refresh flushes again.
+      sp.log.error('flushFailed', { peer: p.key, error: e });
+    }
   });
 }
 

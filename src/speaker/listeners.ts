@@ -2,6 +2,7 @@
 // TCP-MD5 keys of its family's peers (RFC 2385), kept equal to the configured passwords as peers change.
 import * as net from 'node:net';
 import { familyOfText, type IPFamily } from '../ip/index.js';
+import type { NativeAddon } from '../net/native.js';
 import { createBgpListener, setMd5Key } from '../net/sockopt.js';
 import type { SpeakerCore } from './peer.js';
 
@@ -18,7 +19,7 @@ export class BgpListeners {
   constructor(
     private readonly sp: SpeakerCore,
     private readonly listenAt: { readonly host: string; readonly port: number } | null,
-    private readonly onConnection: (socket: net.Socket) => void,
+    private readonly onConnection: (socket: net.Socket, listener: Listener) => void,
   ) {}
 
   /**
@@ -49,29 +50,77 @@ export class BgpListeners {
   }
 
   private async openListener(family: IPFamily, host: string, port: number): Promise<Listener> {
-    const md5 = this.md5Keys(family);
-    let server: net.Server;
+    let md5 = this.md5Keys(family);
+    let server: net.Server | undefined;
+    let addon: NativeAddon | undefined;
     if (md5.size > 0) {
+      try {
+        addon = this.sp.nativeLoader();
+      } catch (e) {
+        // No addon, no keys: only the keyed peers are affected (their /status socketError says why).
+        for (const peer of md5.keys()) this.keyFailed(peer, e);
+        md5 = new Map();
+      }
+    }
+    if (md5.size > 0 && addon !== undefined) {
       // Keys set before listen(): no handshake from a keyed peer is ever accepted unsigned (RFC 2385).
       const keys = [...md5].map(([peer, key]) => ({ peer, key }));
-      server = await createBgpListener({ family, localAddress: host, port, md5: keys }, this.sp.nativeLoader());
-    } else {
-      server = net.createServer();
+      try {
+        server = await createBgpListener({ family, localAddress: host, port, md5: keys }, addon);
+      } catch {
+        // One peer's key must not keep the listener from the others: open it without keys (a bind problem
+        // fails again here and is the listener's own error), then add the keys one by one. Until its key is
+        // on, a keyed peer's connection is refused (onInbound), so none is ever accepted unsigned.
+        server = await createBgpListener({ family, localAddress: host, port }, addon);
+        const installed = new Map<string, string>();
+        for (const [peer, key] of md5) {
+          try {
+            setMd5Key(server, peer, key, addon);
+            installed.set(peer, key);
+          } catch (e) {
+            this.keyFailed(peer, e);
+          }
+        }
+        md5 = installed;
+      }
+    }
+    if (server === undefined) {
+      const plain = net.createServer();
       await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
+        plain.once('error', reject);
         // ipv6Only: a key added later (setPeers) goes on this socket for IPv6 peers only; IPv4 peers must
         // arrive on the IPv4 socket, which holds their keys.
-        server.listen({ host, port, exclusive: true, ...(family === 6 ? { ipv6Only: true } : {}) }, () => {
-          server.off('error', reject);
+        plain.listen({ host, port, exclusive: true, ...(family === 6 ? { ipv6Only: true } : {}) }, () => {
+          plain.off('error', reject);
           resolve();
         });
       });
+      server = plain;
     }
-    server.on('connection', (s) => this.onConnection(s));
+    const listener: Listener = { family, server, keys: md5 };
+    server.on('connection', (s) => {
+      // A socket handler: whatever it throws is logged and the connection dropped, never an uncaught exception.
+      try {
+        this.onConnection(s, listener);
+      } catch (e) {
+        this.sp.log.error('inboundError', { remote: s.remoteAddress, error: e });
+        s.destroy();
+      }
+    });
     server.on('error', (e) => this.sp.log.error('listenerError', { error: e }));
     const a = server.address() as net.AddressInfo;
     this.sp.log.info('bgpListening', { address: a.address, port: a.port });
-    return { family, server, keys: md5 };
+    return listener;
+  }
+
+  /** A peer's TCP-MD5 key could not be put on the listener: that peer (only) reports it. */
+  private keyFailed(peerAddress: string, e: unknown): void {
+    const msg = `listener TCP-MD5 key: ${e instanceof Error ? e.message : String(e)}`;
+    for (const p of this.sp.peers.values()) {
+      if (p.config.peerAddress !== peerAddress || p.config.password === null) continue;
+      if (p.socketError !== msg) this.sp.log.error('socketOptions', { peer: p.key, error: msg });
+      p.socketError = msg;
+    }
   }
 
   /** The configured passwords of the peers of one family: peer address → key. */
@@ -102,16 +151,31 @@ export class BgpListeners {
   syncKeys(): void {
     for (const l of this.listeners) {
       const want = this.md5Keys(l.family);
-      try {
-        for (const [peer] of l.keys) if (!want.has(peer)) setMd5Key(l.server, peer, null, this.sp.nativeLoader());
-        for (const [peer, key] of want) if (l.keys.get(peer) !== key) setMd5Key(l.server, peer, key, this.sp.nativeLoader());
-        l.keys = want;
-      } catch (e) {
-        this.sp.log.error('listenerMd5', { error: e });
+      // Peer by peer: one key that fails leaves the others (and their sessions) alone; l.keys records what
+      // the kernel really holds, which onInbound checks.
+      for (const [peer, key] of [...l.keys]) {
+        if (want.has(peer)) continue;
+        try {
+          setMd5Key(l.server, peer, null, this.sp.nativeLoader());
+          l.keys.delete(peer);
+        } catch (e) {
+          this.sp.log.error('listenerMd5', { peer, error: e });
+          if (l.keys.get(peer) === key) l.keys.delete(peer); // unknown state: treat as not held
+        }
+      }
+      for (const [peer, key] of want) {
+        if (l.keys.get(peer) === key) continue;
+        try {
+          setMd5Key(l.server, peer, key, this.sp.nativeLoader());
+          l.keys.set(peer, key);
+        } catch (e) {
+          l.keys.delete(peer);
+          this.sp.log.error('listenerMd5', { peer, error: e });
+          this.keyFailed(peer, e);
+        }
       }
     }
   }
-
 
   /** Closes every listener; resolves when they are closed. */
   close(): Promise<void> {

@@ -30,6 +30,8 @@ export interface SpeakerCore {
   readonly stopped: boolean;
   /** When the speaker started (clock ms), for uptime. */
   readonly started: number;
+  /** Counts a refused inbound connection and logs it, rate-limited (sockets.ts onInbound). */
+  refused(remote: string, remotePort: number | undefined, stopping: boolean): void;
 }
 
 export interface PeerEntry {

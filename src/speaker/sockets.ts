@@ -7,6 +7,7 @@ import { familyOfText } from '../ip/index.js';
 import type { NativeAddon } from '../net/native.js';
 import { createBgpSocket, setMinTtl, setTtl, GTSM_TTL } from '../net/sockopt.js';
 import { addressKey, unmapAddress } from './addresses.js';
+import type { Listener } from './listeners.js';
 import type { PeerEntry, SpeakerCore } from './peer.js';
 
 /** Outgoing connection with options Node lacks: the fd is configured before the first SYN (src/net). */
@@ -59,14 +60,20 @@ export function addonForTtlOnly(sp: SpeakerCore, p: PeerEntry): NativeAddon | nu
 }
 
 /** An accepted connection: handed to its peer's session, or closed. */
-export function onInbound(sp: SpeakerCore, socket: net.Socket): void {
+export function onInbound(sp: SpeakerCore, socket: net.Socket, listener?: Listener): void {
   const remote = unmapAddress(socket.remoteAddress ?? '');
   socket.on('error', () => {});
   const key = addressKey(remote);
   const p = [...sp.peers.values()].find((e) => !e.removed && addressKey(e.config.peerAddress) === key);
   if (p === undefined || sp.stopped) {
     // RFC 4271 §8.2.1.1: only configured peers. Closed without a NOTIFICATION: an unknown host gets no BGP.
-    sp.log.warn('connectionRefused', { remote, remotePort: socket.remotePort, why: sp.stopped ? 'shutting down' : 'not a configured peer' });
+    socket.destroy();
+    sp.refused(remote, socket.remotePort, sp.stopped);
+    return;
+  }
+  if (listener !== undefined && p.config.password !== null && listener.keys.get(p.config.peerAddress) !== p.config.password) {
+    // Its key is not on this listener (it failed, socketError says why): accepting would be unsigned.
+    sp.log.debug('inboundRejected', { peer: p.key, why: 'TCP-MD5 key not set on the listener' });
     socket.destroy();
     return;
   }

@@ -130,6 +130,8 @@ export interface LastErrorStatus {
   event: string;
   state: string;
   notification: { direction: 'sent' | 'received'; code: number; subcode: number; name: string; message: string | null } | null;
+  /** Present when an unexpected exception forced the session down: where and why. */
+  error?: string;
 }
 
 export interface SpeakerStatus {
@@ -177,5 +179,6 @@ export function describeLastError(le: LastError): LastErrorStatus {
       n === undefined
         ? null
         : { direction: n.direction, code: n.code, subcode: n.subcode, name: notificationName(n.code, n.subcode), message: shutdownMessage(n) },
+    ...(le.error !== undefined ? { error: le.error } : {}),
   };
 }

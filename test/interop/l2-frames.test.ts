@@ -11,7 +11,7 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-import { parseIpv4, parseIpv6 } from '../../src/bgp/index.js';
+import { ipv4Number, ipv6Bytes } from '../../src/ip/index.js';
 import {
   ArpOp,
   BROADCAST_MAC,
@@ -288,13 +288,13 @@ describe('Layer 2 frames between network namespaces (ARP, NDP, gratuitous takeov
   it('malformed frames injected from the client are counted by reason; the engine keeps answering', async () => {
     const macB = parseMac(MAC_B)!;
     const macC = parseMac(MAC_C)!;
-    const badOp = arpFrame(BROADCAST_MAC, macC, { op: ArpOp.Request, senderMac: macC, senderIp: parseIpv4('10.97.0.2'), targetMac: ZERO_MAC, targetIp: parseIpv4(VIP4) });
+    const badOp = arpFrame(BROADCAST_MAC, macC, { op: ArpOp.Request, senderMac: macC, senderIp: ipv4Number('10.97.0.2'), targetMac: ZERO_MAC, targetIp: ipv4Number(VIP4) });
     badOp.writeUInt16BE(9, 14 + 6);
     const notEthernet = Buffer.from(badOp);
     notEthernet.writeUInt16BE(ArpOp.Request, 14 + 6);
     notEthernet.writeUInt16BE(6, 14); // IEEE 802 hardware type
     const ns = (mutate: (ip: Buffer) => void) => {
-      const ip = encodeNs({ src: parseIpv6('fd00:97::2'), dst: parseIpv6(VIP6), target: parseIpv6(VIP6), linkLayerAddress: macC });
+      const ip = encodeNs({ src: ipv6Bytes('fd00:97::2'), dst: ipv6Bytes(VIP6), target: ipv6Bytes(VIP6), linkLayerAddress: macC });
       mutate(ip);
       return encodeEthernet(macB, macC, EtherType.Ipv6, ip);
     };

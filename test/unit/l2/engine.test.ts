@@ -2,7 +2,7 @@
 // bursts, answers, counters, conflicts, failures and clean stop.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseIpv4, parseIpv6 } from '../../../src/bgp/index.js';
+import { ipv4Number, ipv6Bytes } from '../../../src/ip/index.js';
 import {
   ArpOp,
   BROADCAST_MAC,
@@ -72,7 +72,7 @@ function setup(over: Partial<Layer2EngineOptions> = {}, table: InterfaceFacts[] 
 }
 
 const arpRequest = (tpa: string, dst: Uint8Array = BROADCAST_MAC) =>
-  arpFrame(dst, CLIENT, { op: ArpOp.Request, senderMac: CLIENT, senderIp: parseIpv4('10.99.0.2'), targetMac: ZERO_MAC, targetIp: parseIpv4(tpa) });
+  arpFrame(dst, CLIENT, { op: ArpOp.Request, senderMac: CLIENT, senderIp: ipv4Number('10.99.0.2'), targetMac: ZERO_MAC, targetIp: ipv4Number(tpa) });
 
 test('a new IPv4 IP: ARP socket on the subnet interface only, burst of 3 rounds × (request + reply) over 200 ms', () => {
   const { clock, transport, metrics, engine } = setup();
@@ -111,7 +111,7 @@ test('a new IPv6 IP: NDP socket joined to the solicited-node MAC, unsolicited NA
   const d = decodeFrame(sock.sent[0]!);
   assert.ok(d.ok && d.value.kind === 'nd' && d.value.nd.type === 136);
   assert.deepEqual([d.value.nd.override, d.value.nd.solicited], [true, false]);
-  assert.deepEqual([...d.value.ip.src], [...parseIpv6('fd00:99::100')]);
+  assert.deepEqual([...d.value.ip.src], [...ipv6Bytes('fd00:99::100')]);
   assert.ok(engine.status().ips['fd00:99::100'], 'IPv6 keys are canonical');
   engine.setOwned([]);
   assert.deepEqual([...transport.ipv6Groups], []);
@@ -125,9 +125,9 @@ test('answers an ARP request and an NS for an owned IP, counts requests and resp
   metrics.events.length = 0;
   assert.equal(transport.deliver(2, 'arp', arpRequest('10.99.0.100')), 1);
   assert.equal(transport.deliver(2, 'arp', arpRequest('10.99.0.7')), 1);
-  const vip6 = parseIpv6('fd00:99::100');
+  const vip6 = ipv6Bytes('fd00:99::100');
   const sn = solicitedNodeMulticast(vip6);
-  const ns = encodeEthernet(ipv6MulticastMac(sn), CLIENT, EtherType.Ipv6, encodeNs({ src: parseIpv6('fd00:99::2'), dst: sn, target: vip6, linkLayerAddress: CLIENT }));
+  const ns = encodeEthernet(ipv6MulticastMac(sn), CLIENT, EtherType.Ipv6, encodeNs({ src: ipv6Bytes('fd00:99::2'), dst: sn, target: vip6, linkLayerAddress: CLIENT }));
   transport.deliver(2, 'ndp', ns, PacketType.Multicast);
   const [arpReply] = transport.open_(2, 'arp')[0]!.sent;
   const [na] = transport.open_(2, 'ndp')[0]!.sent;
@@ -166,7 +166,7 @@ test('another MAC claiming an owned IP reaches every conflict callback, even aft
   });
   engine.onConflict((ip, mac, iface) => seen.push(`${ip} ${mac} ${iface}`));
   engine.setOwned(['10.99.0.100']);
-  const [garpReq] = gratuitousArpFrames(parseMac('02:cc:00:00:00:03')!, parseIpv4('10.99.0.100'));
+  const [garpReq] = gratuitousArpFrames(parseMac('02:cc:00:00:00:03')!, ipv4Number('10.99.0.100'));
   assert.doesNotThrow(() => transport.deliver(2, 'arp', garpReq));
   assert.deepEqual(seen, ['10.99.0.100 02:cc:00:00:00:03 eth0']);
   assert.equal(engine.status().counters.conflicts, 1);
@@ -177,7 +177,7 @@ test("our own gratuitous frames heard on another of our interfaces are not a con
   const seen: string[] = [];
   engine.onConflict((ip) => seen.push(ip));
   engine.setOwned(['192.168.7.5']); // fallback: answered on eth0 and eth1, maybe the same segment
-  const [fromEth1] = gratuitousArpFrames(parseMac(eth1.mac)!, parseIpv4('192.168.7.5'));
+  const [fromEth1] = gratuitousArpFrames(parseMac(eth1.mac)!, ipv4Number('192.168.7.5'));
   transport.deliver(2, 'arp', fromEth1);
   assert.deepEqual(seen, []);
   assert.equal(engine.status().counters.ignored['own-interface'], 1);

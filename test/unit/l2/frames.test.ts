@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseIpv4, parseIpv6 } from '../../../src/bgp/index.js';
+import { ipv4Number, ipv6Bytes } from '../../../src/ip/index.js';
 import {
   ALL_NODES_IPV6,
   ArpOp,
@@ -26,7 +26,7 @@ import {
 } from '../../../src/l2/frames.js';
 
 const MAC = parseMac('02:aa:00:00:00:01')!;
-const VIP6 = parseIpv6('fd00:99::100');
+const VIP6 = ipv6Bytes('fd00:99::100');
 
 /** Reference checksum written independently of the codec: sum of 16-bit words over the pseudo-header + body. */
 function refChecksum(src: Uint8Array, dst: Uint8Array, icmp: Uint8Array): number {
@@ -49,13 +49,13 @@ test('MAC text round-trips and rejects garbage', () => {
 
 test('IPv6 multicast MAC (RFC 2464 §7), solicited-node group and EUI-64 link-local', () => {
   assert.equal(formatMac(ipv6MulticastMac(ALL_NODES_IPV6)), '33:33:00:00:00:01');
-  assert.deepEqual([...solicitedNodeMulticast(VIP6)], [...parseIpv6('ff02::1:ff00:100')]);
+  assert.deepEqual([...solicitedNodeMulticast(VIP6)], [...ipv6Bytes('ff02::1:ff00:100')]);
   assert.equal(formatMac(ipv6MulticastMac(solicitedNodeMulticast(VIP6))), '33:33:ff:00:01:00');
-  assert.deepEqual([...linkLocalFromMac(MAC)], [...parseIpv6('fe80::aa:ff:fe00:1')]);
+  assert.deepEqual([...linkLocalFromMac(MAC)], [...ipv6Bytes('fe80::aa:ff:fe00:1')]);
 });
 
 test('gratuitous ARP: a request (RFC 5227 §3 announcement) and a reply, broadcast, sender = target = VIP', () => {
-  const [req, rep] = gratuitousArpFrames(MAC, parseIpv4('10.99.0.100'));
+  const [req, rep] = gratuitousArpFrames(MAC, ipv4Number('10.99.0.100'));
   assert.equal(req.toString('hex'), 'ffffffffffff02aa000000010806' + '0001080006040001' + '02aa00000001' + '0a630064' + '000000000000' + '0a630064');
   assert.equal(rep.toString('hex'), 'ffffffffffff02aa000000010806' + '0001080006040002' + '02aa00000001' + '0a630064' + 'ffffffffffff' + '0a630064');
   const d = decodeFrame(rep);
@@ -91,7 +91,7 @@ test('Ethernet: 802.1Q and QinQ tags are skipped and their VLAN IDs kept; short 
 });
 
 test('NS / NA: checksum agrees with an independent computation, and fields survive a round trip', () => {
-  const src = parseIpv6('fd00:99::2');
+  const src = ipv6Bytes('fd00:99::2');
   const ns = encodeNs({ src, dst: solicitedNodeMulticast(VIP6), target: VIP6, linkLayerAddress: MAC });
   const ip = decodeIpv6(ns);
   assert.ok(ip.ok);
@@ -132,7 +132,7 @@ function resign(ipPacket: Buffer): Buffer {
 }
 
 test('RFC 4861 §7.1.1 / §7.1.2 validity checks, one reason each', () => {
-  const src = parseIpv6('fd00:99::2');
+  const src = ipv6Bytes('fd00:99::2');
   const ns = () => encodeNs({ src, dst: solicitedNodeMulticast(VIP6), target: VIP6, linkLayerAddress: MAC });
   const check = (pkt: Buffer, reason: string) => {
     const ip = decodeIpv6(pkt);
@@ -190,7 +190,7 @@ test('options: several are walked; the link-layer option is the first of its typ
 });
 
 test('link-layer padding after the IPv6 payload is ignored (a 60-octet minimum frame pads short packets)', () => {
-  const src = parseIpv6('fd00:99::2');
+  const src = ipv6Bytes('fd00:99::2');
   const ns = encodeNs({ src, dst: solicitedNodeMulticast(VIP6), target: VIP6, linkLayerAddress: MAC });
   const framed = encodeEthernet(ipv6MulticastMac(solicitedNodeMulticast(VIP6)), parseMac('02:bb:00:00:00:02')!, EtherType.Ipv6, Buffer.concat([ns, Buffer.alloc(6)]));
   assert.ok(decodeFrame(framed).ok);

@@ -1,7 +1,7 @@
 // The responder as a table: each row is a frame and the outcome it must give.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseIpv4, parseIpv6 } from '../../../src/bgp/index.js';
+import { ipv4Number, ipv6Bytes } from '../../../src/ip/index.js';
 import {
   ArpOp,
   BROADCAST_MAC,
@@ -24,10 +24,10 @@ import { respond, responderContext, type Outcome } from '../../../src/l2/respond
 const OURS = parseMac('02:aa:00:00:00:01')!;
 const CLIENT = parseMac('02:bb:00:00:00:02')!;
 const OTHER = parseMac('02:cc:00:00:00:03')!;
-const VIP4 = parseIpv4('10.99.0.100');
-const CLIENT4 = parseIpv4('10.99.0.2');
-const VIP6 = parseIpv6('fd00:99::100');
-const CLIENT6 = parseIpv6('fd00:99::2');
+const VIP4 = ipv4Number('10.99.0.100');
+const CLIENT4 = ipv4Number('10.99.0.2');
+const VIP6 = ipv6Bytes('fd00:99::100');
+const CLIENT6 = ipv6Bytes('fd00:99::2');
 const ctx = responderContext(OURS, ['10.99.0.100', 'fd00:99::100']);
 
 const arpReq = (opts: { dst?: Uint8Array; src?: Uint8Array; spa?: number; tpa?: number; op?: number } = {}) =>
@@ -78,7 +78,7 @@ const rows: Row[] = [
     requestFor: '10.99.0.100',
     reply: (d) => assert.ok(d.ok && d.value.kind === 'arp' && d.value.arp.targetIp === 0),
   },
-  { name: 'ARP request for another IP', frame: arpReq({ tpa: parseIpv4('10.99.0.1') }), drop: 'not-owned' },
+  { name: 'ARP request for another IP', frame: arpReq({ tpa: ipv4Number('10.99.0.1') }), drop: 'not-owned' },
   { name: 'ARP request unicast to another MAC', frame: arpReq({ dst: OTHER }), drop: 'not-for-us' },
   { name: 'ARP reply from a client', frame: arpReq({ op: ArpOp.Reply }), drop: 'not-a-request' },
   { name: 'our own gratuitous ARP looped back', frame: gratuitousArpFrames(OURS, VIP4)[0], drop: 'from-self' },
@@ -134,8 +134,8 @@ const rows: Row[] = [
       assert.equal(d.value.nd.solicited, false);
     },
   },
-  { name: 'NS for another target', frame: ns({ target: parseIpv6('fd00:99::1') }), drop: 'not-owned' },
-  { name: 'NS to an unrelated IPv6 destination', frame: ns({ dst: parseIpv6('fd00:99::7'), ethDst: OURS }), drop: 'not-for-us' },
+  { name: 'NS for another target', frame: ns({ target: ipv6Bytes('fd00:99::1') }), drop: 'not-owned' },
+  { name: 'NS to an unrelated IPv6 destination', frame: ns({ dst: ipv6Bytes('fd00:99::7'), ethDst: OURS }), drop: 'not-for-us' },
   { name: 'NS unicast to another MAC', frame: ns({ dst: VIP6, ethDst: OTHER }), drop: 'not-for-us' },
   {
     name: 'NS with hop limit 64 (off-link forgery)',

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { endianness } from 'node:os';
 import fc from 'fast-check';
-import { parseIpv4, parseIpv6 } from '../../../src/bgp/index.js';
+import { ipv4Number, ipv6Bytes } from '../../../src/ip/index.js';
 import {
   ArpOp,
   EtherType,
@@ -21,11 +21,11 @@ import { ARP_FILTER, NDP_FILTER, bpfProgram, explainL2Error, nativeTransport, ru
 import type { NativeFrameCallback, PacketAddon } from '../../../src/net/native.js';
 
 const MAC = new Uint8Array([2, 0xaa, 0, 0, 0, 1]);
-const VIP6 = parseIpv6('fd00:99::100');
-const SRC6 = parseIpv6('fd00:99::2');
+const VIP6 = ipv6Bytes('fd00:99::100');
+const SRC6 = ipv6Bytes('fd00:99::2');
 
 test('ARP filter: ARP frames pass whole, anything else is dropped', () => {
-  for (const f of gratuitousArpFrames(MAC, parseIpv4('10.0.0.1'))) assert.equal(runBpf(ARP_FILTER, f), f.length);
+  for (const f of gratuitousArpFrames(MAC, ipv4Number('10.0.0.1'))) assert.equal(runBpf(ARP_FILTER, f), f.length);
   assert.equal(runBpf(ARP_FILTER, encodeEthernet(MAC, MAC, EtherType.Ipv4, Buffer.alloc(40))), 0);
   assert.equal(runBpf(ARP_FILTER, Buffer.alloc(10)), 0, 'a runt frame');
 });

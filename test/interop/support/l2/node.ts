@@ -6,7 +6,7 @@
 // Conflicts are printed as {"conflict": {...}}; {"ready": true} once the engine exists; errors as {"error": ...}.
 import { createInterface } from 'node:readline';
 
-import { systemClock } from '../../../../src/bgp/clock.js';
+import { systemClock } from '../../../../src/clock.js';
 import { createLayer2Engine } from '../../../../src/l2/engine.js';
 import { nativeTransport } from '../../../../src/l2/transport.js';
 import { createLogger } from '../../../../src/log.js';
