@@ -240,3 +240,26 @@ export class K8sClientMetrics {
     this.leader?.set(leader ? 1 : 0);
   }
 }
+
+/**
+ * MetalLB's config gauges (metallb-compat.md §4) for the Kubernetes-mode speaker, registered next to its
+ * SpeakerMetrics. Honest, unlike MetalLB's (issue #680): `config_loaded_bool` is 1 while a config is in force
+ * and `config_stale_bool` 1 while the latest ConfigMap (or its absence) is not what is in force.
+ */
+export class ConfigStateMetrics {
+  private readonly loaded: Gauge;
+  private readonly stale: Gauge;
+
+  constructor(opts: { registry: Registry }) {
+    const registers = [opts.registry];
+    this.loaded = new Gauge({ name: 'metallb_k8s_client_config_loaded_bool', help: '1 if the config was loaded at least once', registers });
+    this.stale = new Gauge({ name: 'metallb_k8s_client_config_stale_bool', help: '1 if running on a stale configuration, because the latest config failed to load', registers });
+    this.loaded.set(0);
+    this.stale.set(0);
+  }
+
+  setConfigState(loaded: boolean, stale: boolean): void {
+    this.loaded.set(loaded ? 1 : 0);
+    this.stale.set(stale ? 1 : 0);
+  }
+}

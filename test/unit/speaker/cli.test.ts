@@ -2,7 +2,7 @@
 // whole life on loopback — ready, /status, SIGHUP, SIGTERM → exit 0.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
@@ -52,16 +52,25 @@ describe('parseHostPort', () => {
 });
 
 describe('ingot speaker: errors', () => {
-  it('Kubernetes mode is a usage error saying it is not implemented yet', () => {
-    const r = runIngot(['speaker', '--node-name', 'n1', '--kubeconfig', '/dev/null']);
-    assert.equal(r.status, 2);
-    assert.match(r.stderr, /^error: Kubernetes mode .*not implemented yet/);
-    const r2 = runIngot(['speaker', '--node-name', 'n1']);
+  it('mode selection: no files is Kubernetes mode (cluster access errors exit 1), one file is a usage error', () => {
+    const r = runIngot(['speaker', '--node-name', 'n1', '--kubeconfig', join(dir, 'missing-kubeconfig'), '--metrics-addr', '127.0.0.1:0']);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^error: --kubeconfig: cannot load .*missing-kubeconfig/);
+    const r2 = spawnSync(INGOT_BIN, ['speaker', '--metrics-addr', '127.0.0.1:0'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
     assert.equal(r2.status, 2);
-    assert.match(r2.stderr, /not implemented yet/);
+    assert.match(r2.stderr, /--node-name NAME is required \(or set \$NODE_NAME\)/);
     const r3 = runIngot(['speaker', '--node-name', 'n1', '--config', cfgFile]);
     assert.equal(r3.status, 2);
     assert.match(r3.stderr, /needs both --config FILE and --cluster FILE/);
+    const r4 = runIngot(['speaker', '--node-name', 'n1', '--config', cfgFile, '--cluster', clFile, '--lb-class', 'x']);
+    assert.equal(r4.status, 2);
+    assert.match(r4.stderr, /--lb-class is a Kubernetes-mode option/);
+    const r5 = runIngot(['speaker', '--node-name', 'n1', '--kube-api-qps', 'fast']);
+    assert.equal(r5.status, 2);
+    assert.match(r5.stderr, /--kube-api-qps: want a number, got "fast"/);
+    const r6 = runIngot(['speaker', '--node-name', 'n1', '--kube-api-burst', '0', '--kubeconfig', join(dir, 'missing-kubeconfig')]);
+    assert.equal(r6.status, 2);
+    assert.match(r6.stderr, /--kube-api-burst: want an integer >= 1, got 0/);
   });
 
   it('bad flags and bad files', () => {
