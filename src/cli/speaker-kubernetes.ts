@@ -73,7 +73,7 @@ export async function runKubernetesSpeaker(flags: KubernetesSpeakerFlags, opts: 
   let stopping = false;
   const server = createMetricsServer({
     source: metrics,
-    status: () => ({ ...speaker.status(), announcements: agent.announcements(), kubernetes: source.status(), staleFiles: Object.fromEntries(source.stale) }),
+    status: () => ({ ...speaker.status(), announcements: agent.announcements(), kubernetes: source.status(), memory: process.memoryUsage(), staleFiles: Object.fromEntries(source.stale) }),
     ready: () => !stopping && source.ready(),
   });
 

@@ -91,10 +91,11 @@ export class KubernetesSource implements StateSource {
       announced: (key, protocol) => this.guard('announced', () => this.queueAssigned(key, protocol)),
       withdrawn: (key) => this.guard('withdrawn', () => this.assignedEnded(key)),
     });
-    this.services = o.api.servicesInformer(o.informers);
-    this.slices = o.api.endpointSlicesInformer(o.informers);
+    // The caches keep only what the decision and the Events read (issue 9: 10,000 Services under 100 MB).
+    this.services = o.api.servicesInformer({ ...o.informers, transform: slimService });
+    this.slices = o.api.endpointSlicesInformer({ ...o.informers, transform: slimEndpointSlice });
     // Only this node: its labels are all the decision needs (peers' node-selectors, the exclusion label).
-    this.nodes = o.api.nodesInformer(o.informers, o.nodeName);
+    this.nodes = o.api.nodesInformer({ ...o.informers, transform: slimNode }, o.nodeName);
     this.configMaps = o.api.configMapInformer(o.informers, o.namespace, o.configMap);
     o.configMetrics?.setConfigState(false, false);
   }
@@ -390,6 +391,59 @@ export class KubernetesSource implements StateSource {
       this.posting = false;
     }
   }
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** metadata fields every cached object keeps: identity and resourceVersion (the relist diff), uid (Events). */
+function slimMeta(o: KubeObject, labels?: Record<string, string> | undefined): KubeObject['metadata'] {
+  const m = o.metadata ?? {};
+  return {
+    name: m.name,
+    namespace: m.namespace,
+    uid: m.uid,
+    resourceVersion: m.resourceVersion,
+    ...(labels !== undefined ? { labels } : {}),
+  } as KubeObject['metadata'];
+}
+
+/**
+ * A Service as the speaker needs it: type, externalTrafficPolicy, loadBalancerClass and the ingress IPs
+ * (ports, selector, annotations and the rest stay out of the cache). Never throws: a malformed field is
+ * passed through for serviceFromObject to report.
+ */
+export function slimService(o: KubeObject): KubeObject {
+  const spec = isObj(o.spec) ? o.spec : undefined;
+  const lb = isObj(o.status) && isObj(o.status.loadBalancer) ? o.status.loadBalancer : undefined;
+  const ingress = lb?.ingress;
+  return {
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    metadata: slimMeta(o),
+    spec: spec === undefined ? o.spec : { type: spec.type, externalTrafficPolicy: spec.externalTrafficPolicy, loadBalancerClass: spec.loadBalancerClass },
+    ...(lb === undefined ? (o.status === undefined ? {} : { status: isObj(o.status) ? {} : o.status }) : { status: { loadBalancer: { ingress: Array.isArray(ingress) ? ingress.map((e: unknown) => (isObj(e) ? { ip: e.ip } : e)) : ingress } } }),
+  };
+}
+
+/** An EndpointSlice as the speaker needs it: its Service, and each endpoint's node and readiness. */
+export function slimEndpointSlice(o: KubeObject): KubeObject {
+  const svc = o.metadata?.labels?.['kubernetes.io/service-name'];
+  const eps = o.endpoints;
+  return {
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    metadata: slimMeta(o, svc === undefined ? undefined : { 'kubernetes.io/service-name': svc }),
+    addressType: o.addressType,
+    endpoints: Array.isArray(eps)
+      ? eps.map((e: unknown) => (isObj(e) ? { nodeName: e.nodeName, conditions: isObj(e.conditions) ? { ready: e.conditions.ready } : e.conditions } : e))
+      : eps,
+  };
+}
+
+/** This node as the speaker needs it: its labels. */
+export function slimNode(o: KubeObject): KubeObject {
+  return { apiVersion: o.apiVersion, kind: o.kind, metadata: slimMeta(o, o.metadata?.labels) };
 }
 
 function sameView(a: ServiceView, b: ServiceView): boolean {

@@ -370,9 +370,9 @@ describe('KubernetesSource', () => {
     r.e.server.seed(SVCS, service('web', { ips: ['10.60.0.1'] }));
     r.e.server.seed(SLICES, slice('web-a', 'web', [{ node: 'n1' }]));
     await r.waitTable(['10.60.0.1/32'], 'announced');
-    r.e.server.set(SVCS, service('web', { ips: ['10.60.0.1'], type: 'ClusterIP', ports: [{ port: 'http' }] }));
+    r.e.server.set(SVCS, { ...service('web', { ips: ['10.60.0.1'] }), spec: { type: 7 } });
     await until(() => r.log.events('invalidObject').length === 1, 'reported');
-    assert.match(String(r.log.events('invalidObject')[0]!.error), /Service default\/web.*spec\.ports\[0\]\.port/);
+    assert.match(String(r.log.events('invalidObject')[0]!.error), /Service default\/web.*spec\.type: want a string, got 7/);
     assert.deepEqual(r.table(), ['10.60.0.1/32']);
     r.e.server.set(SLICES, { ...slice('web-a', 'web', []), endpoints: 'nope' });
     await until(() => r.log.events('invalidObject').length === 2, 'slice reported');
