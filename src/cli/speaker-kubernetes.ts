@@ -71,10 +71,11 @@ export async function runKubernetesSpeaker(flags: KubernetesSpeakerFlags, opts: 
   });
   const agent = source.agent;
   let stopping = false;
+  let listening = false;
   const server = createMetricsServer({
     source: metrics,
     status: () => ({ ...speaker.status(), announcements: agent.announcements(), kubernetes: source.status(), memory: process.memoryUsage(), staleFiles: Object.fromEntries(source.stale) }),
-    ready: () => !stopping && source.ready(),
+    ready: () => listening && !stopping && source.ready(),
   });
 
   let shutdown!: (sig: string) => void;
@@ -118,6 +119,7 @@ export async function runKubernetesSpeaker(flags: KubernetesSpeakerFlags, opts: 
       await client.close();
       return usage(`--bgp-listen ${flags.bgpListenText}: ${errText(e)}`);
     }
+    listening = true;
     log.info('ready', { peers: speaker.peerKeys() });
     sig = await done;
   }

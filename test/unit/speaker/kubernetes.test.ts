@@ -350,6 +350,7 @@ describe('KubernetesSource', () => {
     r.e.server.seed(SVCS, service('late', { ips: ['10.60.0.3'] }));
     r.e.server.seed(SLICES, slice('late-a', 'late', [{ node: 'n1' }]));
     await r.waitTable(['10.60.0.1/32', '10.60.0.2/32', '10.60.0.3/32'], 'after a dropped watch');
+    await until(() => r.events().length === 3, 'one nodeAssigned per Service');
     // 410 on every resume: relists; a deletion and a change made in between are seen by the relist diff.
     await r.e.server.waitForWatches(4);
     r.e.server.injectFault({ watch: true, fault: { type: 'status', code: 410, reason: 'Expired', message: 'too old resource version' }, times: 4 });
@@ -359,6 +360,8 @@ describe('KubernetesSource', () => {
     r.e.server.set(SLICES, slice('web-a', 'web', [{ node: 'n1', ready: false }]));
     await r.waitTable(['10.60.0.3/32'], 'the relist applied the changes made while the watches were down');
     await r.e.server.waitForWatches(4);
+    await new Promise((res) => setTimeout(res, 100));
+    assert.equal(r.events().length, 3, 'the relists re-announced nothing: no new nodeAssigned');
     const inf = r.source.status().informers as Record<string, { restarts: number }>;
     assert.ok(inf.services!.restarts >= 1 && inf.endpointslices!.restarts >= 1, JSON.stringify(inf));
     assert.equal(r.source.status().handlerErrors, 0);
