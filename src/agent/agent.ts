@@ -148,6 +148,11 @@ export class NodeAgent {
     return out;
   }
 
+  /** Whether this node announces the Service now. */
+  isAnnounced(key: string): boolean {
+    return this.services.get(key)?.announced != null;
+  }
+
   /** Counts for logs: LoadBalancer Services known, and those announced. */
   counts(): { services: number; announced: number } {
     let services = 0;

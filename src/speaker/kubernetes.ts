@@ -14,7 +14,8 @@
 import type { AgentObserver, NodeAgent } from '../agent/agent.js';
 import type { StateSource } from '../agent/types.js';
 import type { EndpointView, NodeView, ServiceView } from '../announce/index.js';
-import { parseConfig } from '../config/index.js';
+import { poolOfService } from '../announce/index.js';
+import { parseConfig, type Config } from '../config/index.js';
 import type { ConfigMap, EventRecorder, Informer, InformerDeps, KubeApi, KubeObject } from '../k8s/index.js';
 import { objectKey } from '../k8s/types.js';
 import { nullLogger, type Logger } from '../log.js';
@@ -72,6 +73,8 @@ export class KubernetesSource implements StateSource {
   private readonly slicesOf = new Map<string, Set<string>>();
   private nodeLabels: Readonly<Record<string, string>> | null = null;
   private configText: string | null = null;
+  /** A config that parsed but would orphan announced IPs: applied once its blockers change or go away. */
+  private pending: { config: Config; text: string; blockers: Set<string> } | null = null;
   private configLoaded = false;
   private started = false;
   private closed = false;
@@ -215,6 +218,7 @@ export class KubernetesSource implements StateSource {
       this.agent.deleteService(key);
       this.agent.setEndpoints(key, []);
       this.views.delete(key);
+      this.retryPending(key);
       if (!isOurClass(svc, this.o.lbClass)) this.log.info('serviceNotOurs', { service: key, loadBalancerClass: svc.loadBalancerClass, lbClass: this.o.lbClass });
       return;
     }
@@ -227,6 +231,7 @@ export class KubernetesSource implements StateSource {
       if (eps.length > 0) this.agent.setEndpoints(key, eps);
     }
     this.agent.upsertService(view);
+    this.retryPending(key);
   }
 
   onServiceDeleted(obj: KubeObject): void {
@@ -236,6 +241,7 @@ export class KubernetesSource implements StateSource {
     if (!this.views.delete(key)) return;
     this.agent.deleteService(key);
     this.agent.setEndpoints(key, []);
+    this.retryPending(key);
   }
 
   /** An EndpointSlice added or changed: its Service's endpoints are re-aggregated, that Service re-decided. */
@@ -286,6 +292,7 @@ export class KubernetesSource implements StateSource {
 
   onConfigMap(cm: ConfigMap): void {
     const text = cm.data?.[CONFIG_DATA_KEY];
+    this.pending = null;
     if (text === undefined) {
       this.configRefused(`configmap ${this.o.namespace}/${this.o.configMap} has no data key "${CONFIG_DATA_KEY}"`);
       return;
@@ -303,6 +310,49 @@ export class KubernetesSource implements StateSource {
       this.configRefused(r.error);
       return;
     }
+    this.tryApply(r.config, text);
+  }
+
+  /**
+   * MetalLB's speaker rule (metallb-compat.md §1.1, 3.1): a config under which an announced Service's IPs
+   * fall outside every pool is refused (stale=1, routes kept), as the controller refuses one that would
+   * orphan an allocated IP; it applies as soon as those Services change or go away.
+   */
+  private tryApply(config: Config, text: string): void {
+    const blockers = new Set<string>();
+    let example = '';
+    for (const [key, view] of this.views) {
+      if (!this.agent.isAnnounced(key)) continue;
+      const p = poolOfService(config, view);
+      if (!p.ok && (p.reason === 'ipNotAllowed' || p.reason === 'mixedProtocols')) {
+        if (blockers.size === 0) example = `service "${key}" (${view.ips.join(', ')}) has no pool in the new config`;
+        blockers.add(key);
+      }
+    }
+    if (blockers.size > 0) {
+      this.pending = { config, text, blockers };
+      this.configRefused(`${example}${blockers.size > 1 ? ` (and ${blockers.size - 1} more Services)` : ''}; kept until they change or go away`);
+      return;
+    }
+    this.pending = null;
+    this.applyConfig(config, text);
+  }
+
+  /** A blocker of the pending config changed or went away: try the pending config again. */
+  private retryPending(key: string): void {
+    if (this.pending === null || !this.pending.blockers.has(key)) return;
+    const p = this.pending;
+    p.blockers.delete(key);
+    const view = this.views.get(key);
+    if (view !== undefined && this.agent.isAnnounced(key)) {
+      const r = poolOfService(p.config, view);
+      if (!r.ok && (r.reason === 'ipNotAllowed' || r.reason === 'mixedProtocols')) p.blockers.add(key);
+    }
+    if (p.blockers.size === 0) this.tryApply(p.config, p.text);
+  }
+
+  private applyConfig(config: Config, text: string): void {
+    const r = { config };
     this.configText = text;
     this.configLoaded = true;
     this.stale.delete(this.configKey);

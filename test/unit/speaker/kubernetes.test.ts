@@ -271,7 +271,7 @@ describe('KubernetesSource', () => {
     await b.close();
   });
 
-  it('a config that does not parse is refused: stale=1, last good config and routes stay; a good one applies; deletion keeps the last good', async () => {
+  it('a config that does not parse, or would orphan an announced IP, is refused: stale=1, last good config and routes stay; it applies once the blocker goes; deletion keeps the last good', async () => {
     const r = await rig();
     r.e.server.seed(SVCS, service('web', { ips: ['10.60.0.1'] }), service('other', { ips: ['10.61.0.1'] }));
     r.e.server.seed(SLICES, slice('web-a', 'web', [{ node: 'n1' }]), slice('other-a', 'other', [{ node: 'n1' }]));
@@ -286,12 +286,21 @@ describe('KubernetesSource', () => {
     // A ConfigMap without the data key is refused the same way.
     r.e.server.set(CMS, configMap(null));
     await until(() => /no data key "config"/.test(r.source.stale.get(`configmap ${NS}/config`) ?? ''), 'missing key');
-    // A good config without pool "other": applied; its Service is withdrawn (ipNotAllowed).
+    // A good config without pool "other" would orphan the announced IP of Service "other": refused too
+    // (MetalLB's speaker rule; the controller refuses it as well), routes kept ...
     r.e.server.set(CMS, configMap(CONFIG.replace('- {name: other, protocol: bgp, addresses: [10.61.0.0/24]}\n', '')));
-    await r.waitTable(['10.60.0.1/32'], 'new config applied');
-    assert.equal(r.source.stale.size, 0);
+    await until(() => /service "default\/other" \(10\.61\.0\.1\) has no pool in the new config/.test(r.source.stale.get(`configmap ${NS}/config`) ?? ''), 'orphaning config refused');
+    assert.deepEqual(r.table(), ['10.60.0.1/32', '10.61.0.1/32']);
+    assert.equal(r.reason('default/other'), null);
+    // ... until that Service goes away: then the pending config applies by itself.
+    r.e.server.remove(SVCS, 'other');
+    await r.waitTable(['10.60.0.1/32'], 'Service gone, new config applied');
+    await until(() => r.source.stale.size === 0, 'no longer stale');
     assert.equal(await metric(r.registry, 'metallb_k8s_client_config_stale_bool'), '0');
-    assert.equal(r.reason('default/other'), 'ipNotAllowed');
+    // The new config is in force: an IP of the removed pool is now ipNotAllowed.
+    r.e.server.seed(SVCS, service('other2', { ips: ['10.61.0.2'] }));
+    r.e.server.seed(SLICES, slice('other2-a', 'other2', [{ node: 'n1' }]));
+    await until(() => r.reason('default/other2') === 'ipNotAllowed', 'ipNotAllowed under the new config');
     r.e.server.remove(CMS, 'config', NS);
     await until(() => r.source.stale.size === 1, 'deleted ConfigMap is stale');
     assert.equal(await metric(r.registry, 'metallb_k8s_client_config_stale_bool'), '1');
