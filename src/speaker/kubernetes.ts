@@ -94,7 +94,7 @@ export class KubernetesSource implements StateSource {
       announced: (key, protocol) => this.guard('announced', () => this.queueAssigned(key, protocol)),
       withdrawn: (key) => this.guard('withdrawn', () => this.assignedEnded(key)),
     });
-    // The caches keep only what the decision and the Events read (issue 9: 10,000 Services under 100 MB).
+    // The caches keep only what the decision and the Events read (memory at 10,000 Services: bench/README.md).
     this.services = o.api.servicesInformer({ ...o.informers, transform: slimService });
     this.slices = o.api.endpointSlicesInformer({ ...o.informers, transform: slimEndpointSlice });
     // Only this node: its labels are all the decision needs (peers' node-selectors, the exclusion label).
