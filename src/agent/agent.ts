@@ -16,6 +16,17 @@ export interface NodeAgentOptions {
   readonly announcers: readonly Announcer[];
   readonly metrics?: SpeakerMetrics;
   readonly logger?: Logger;
+  /**
+   * Told when this node starts announcing a Service (it was not announced, or under another protocol) and
+   * when it stops: Kubernetes mode posts `nodeAssigned` on the first. Not called for IP or pool changes of an
+   * announced Service, nor on re-decisions that change nothing. Must not throw (the source guards it).
+   */
+  readonly observer?: AgentObserver;
+}
+
+export interface AgentObserver {
+  announced(key: string, protocol: Protocol): void;
+  withdrawn(key: string, reason: string): void;
 }
 
 interface ServiceState {
@@ -33,6 +44,7 @@ export class NodeAgent {
   private readonly announcers = new Map<Protocol, Announcer>();
   private readonly metrics: SpeakerMetrics | undefined;
   private readonly log: Logger;
+  private readonly observer: AgentObserver | undefined;
   private config: Config | null = null;
   private nodeView: NodeView;
   private readonly services = new Map<string, ServiceState>();
@@ -44,6 +56,7 @@ export class NodeAgent {
     this.nodeName = o.nodeName;
     this.metrics = o.metrics;
     this.log = o.logger ?? nullLogger;
+    this.observer = o.observer;
     this.nodeView = { name: o.nodeName, labels: {} };
     for (const a of o.announcers) {
       this.announcers.set(a.protocol, a);
@@ -135,6 +148,11 @@ export class NodeAgent {
     return out;
   }
 
+  /** Whether this node announces the Service now. */
+  isAnnounced(key: string): boolean {
+    return this.services.get(key)?.announced != null;
+  }
+
   /** Counts for logs: LoadBalancer Services known, and those announced. */
   counts(): { services: number; announced: number } {
     let services = 0;
@@ -205,6 +223,7 @@ export class NodeAgent {
     if (ipsChanged || was.pool !== pool.pool) announcer.setBalancer(key, view.ips, pool.pool);
     st.announced = { protocol: announcer.protocol, ips: view.ips, pool: pool.pool };
     st.reason = null;
+    if (was === null || was.protocol !== announcer.protocol) this.observer?.announced(key, announcer.protocol);
     if (ipsChanged) {
       this.metrics?.setServiceAnnounced(key, announcer.protocol, this.nodeName, view.ips);
       this.log.info('serviceAnnounced', { service: key, protocol: announcer.protocol, ips: view.ips, prefixes: announcer.detail(key).prefixes });
@@ -219,6 +238,7 @@ export class NodeAgent {
       this.metrics?.deleteServiceAnnounced(key, was.protocol);
       st.announced = null;
       this.log.info('serviceWithdrawn', { service: key, reason });
+      this.observer?.withdrawn(key, reason);
     } else if (st.reason !== reason) {
       this.log.debug('serviceWithdrawn', { service: key, reason });
     }

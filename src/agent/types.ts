@@ -58,8 +58,8 @@ export interface AnnouncementStatus {
 }
 
 /**
- * Where the cluster state comes from: the files of standalone mode today (src/speaker/standalone.ts), the
- * informers of Kubernetes mode next. A source feeds one NodeAgent with incremental updates (setConfig,
+ * Where the cluster state comes from: the files of standalone mode (src/speaker/standalone.ts) or the
+ * informers of Kubernetes mode (src/speaker/kubernetes.ts). A source feeds one NodeAgent with incremental updates (setConfig,
  * setNode, upsertService, deleteService, setEndpoints, inside agent.batch() for a burst) and calls
  * agent.synced() once its first full state has been delivered.
  *

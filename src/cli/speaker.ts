@@ -1,7 +1,7 @@
-// `ingot speaker` (contract: ../shared/spec/cli.md). Standalone mode only for now: `--node-name N --config F
-// --cluster F`; Kubernetes mode (`--kubeconfig`, or neither file) is a later issue and a usage error here.
-// I/O lives here: flags, the metrics server, signals. SIGTERM/SIGINT: Cease / Administrative Shutdown with
-// an RFC 9003 message to every peer, bounded wait, exit 0. SIGHUP: re-read both files.
+// `ingot speaker` (contract: ../shared/spec/cli.md). Standalone mode: `--node-name N --config F --cluster F`.
+// Kubernetes mode (neither file; `--node-name` defaults to $NODE_NAME) lives in speaker-kubernetes.ts, loaded
+// only then (importing @kubernetes/client-node costs seconds of CPU). I/O lives here: flags, the metrics
+// server, signals. SIGTERM/SIGINT: Cease / Administrative Shutdown with an RFC 9003 message to every peer, bounded wait, exit 0. SIGHUP: re-read both files.
 // Exit codes: 0 clean shutdown; 1 invalid config file at startup, or an unexpected error at run time (after a
 // Cease to every peer); 2 usage error, unreadable or malformed file, or an address that cannot be bound.
 // /status answers loopback clients only unless --public-status (it lists peers, Services and paths).
@@ -40,10 +40,15 @@ export function parseHostPort(text: string, what: string): HostPort | string {
 }
 
 interface SpeakerFlags {
-  nodeName: string;
+  nodeName?: string;
   config?: string;
   cluster?: string;
   kubeconfig?: string;
+  namespace?: string;
+  configMap?: string;
+  lbClass?: string;
+  kubeApiQps?: string;
+  kubeApiBurst?: string;
   metricsAddr: string;
   bgpListen: string;
   logLevel: string;
@@ -53,20 +58,22 @@ interface SpeakerFlags {
 /** How long the last-resort handler waits for the Cease NOTIFICATIONs before exiting 1. */
 export const FATAL_STOP_TIMEOUT_MS = 2000;
 
-function usage(msg: string): number {
+export function usage(msg: string): number {
   process.stderr.write(`error: ${msg}\n`);
   return 2;
 }
 
-export async function runSpeaker(flags: SpeakerFlags, opts: { forceExit?: boolean } = {}): Promise<number> {
-  if (flags.kubeconfig !== undefined || (flags.config === undefined && flags.cluster === undefined)) {
-    return usage(
-      'Kubernetes mode (--kubeconfig, or in-cluster) is not implemented yet; run standalone mode with --config FILE --cluster FILE',
-    );
-  }
+export async function runSpeaker(flags: SpeakerFlags, opts: { forceExit?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<number> {
+  const nodeName = flags.nodeName ?? (opts.env ?? process.env).NODE_NAME;
+  if (nodeName === undefined || nodeName === '') return usage('--node-name NAME is required (or set $NODE_NAME)');
+  if (flags.config === undefined && flags.cluster === undefined) return runKubernetesMode({ ...flags, nodeName }, opts);
+  const k8sOnly = (['kubeconfig', 'namespace', 'configMap', 'lbClass', 'kubeApiQps', 'kubeApiBurst'] as const).find((k) => flags[k] !== undefined);
+  if (k8sOnly !== undefined) return usage(`--${k8sOnly.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is a Kubernetes-mode option; standalone mode (--config/--cluster) does not use it`);
   if (flags.config === undefined || flags.cluster === undefined) {
     return usage('standalone mode needs both --config FILE and --cluster FILE');
   }
+  const configFile = flags.config;
+  const clusterFile = flags.cluster;
   if (!isLogLevel(flags.logLevel)) return usage(`--log-level: want one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(flags.logLevel)}`);
   const metricsAddr = parseHostPort(flags.metricsAddr, '--metrics-addr');
   if (typeof metricsAddr === 'string') return usage(metricsAddr);
@@ -76,11 +83,11 @@ export async function runSpeaker(flags: SpeakerFlags, opts: { forceExit?: boolea
     if (typeof l === 'string') return usage(l);
     listen = l;
   }
-  const log = createLogger({ level: flags.logLevel }).with({ node: flags.nodeName });
+  const log = createLogger({ level: flags.logLevel }).with({ node: nodeName });
   const metrics = new SpeakerMetrics({ defaultMetrics: true });
-  const speaker = new BgpSpeaker({ nodeName: flags.nodeName, listen, metrics, logger: log });
-  const agent = new NodeAgent({ nodeName: flags.nodeName, announcers: [new BgpAnnouncer(speaker), new Layer2Placeholder(flags.nodeName)], metrics, logger: log });
-  const standalone = new Standalone({ nodeName: flags.nodeName, configFile: flags.config, clusterFile: flags.cluster, agent, logger: log, metrics });
+  const speaker = new BgpSpeaker({ nodeName, listen, metrics, logger: log });
+  const agent = new NodeAgent({ nodeName, announcers: [new BgpAnnouncer(speaker), new Layer2Placeholder(nodeName)], metrics, logger: log });
+  const standalone = new Standalone({ nodeName, configFile, clusterFile, agent, logger: log, metrics });
   let ready = false;
   const server = createMetricsServer({
     source: metrics,
@@ -176,7 +183,7 @@ export async function runSpeaker(flags: SpeakerFlags, opts: { forceExit?: boolea
   ready = false;
   log.info('shutdown', { signal: sig });
   standalone.close();
-  await shutdownSpeaker(speaker, flags.nodeName, sig, log);
+  await shutdownSpeaker(speaker, nodeName, sig, log);
   server.closeAllConnections();
   await new Promise<void>((r) => server.close(() => r()));
   cleanup();
@@ -186,7 +193,7 @@ export async function runSpeaker(flags: SpeakerFlags, opts: { forceExit?: boolea
   return 0;
 }
 
-async function shutdownSpeaker(speaker: BgpSpeaker, node: string, sig: string, log: Logger): Promise<void> {
+export async function shutdownSpeaker(speaker: BgpSpeaker, node: string, sig: string, log: Logger): Promise<void> {
   // RFC 9003 §2: a short UTF-8 reason the peer's operator sees (FRR shows it in `show bgp neighbors`).
   const message = `ingot speaker on node ${node} shutting down (${sig})`;
   try {
@@ -196,7 +203,7 @@ async function shutdownSpeaker(speaker: BgpSpeaker, node: string, sig: string, l
   }
 }
 
-function listenHttp(server: Server, at: HostPort): Promise<void> {
+export function listenHttp(server: Server, at: HostPort): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: at.host, port: at.port }, () => {
@@ -206,18 +213,69 @@ function listenHttp(server: Server, at: HostPort): Promise<void> {
   });
 }
 
-function errText(e: unknown): string {
+export function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** Parses the Kubernetes-mode flags and hands over to speaker-kubernetes.ts (imported only now). */
+async function runKubernetesMode(flags: SpeakerFlags & { nodeName: string }, opts: { forceExit?: boolean }): Promise<number> {
+  if (!isLogLevel(flags.logLevel)) return usage(`--log-level: want one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(flags.logLevel)}`);
+  const metricsAddr = parseHostPort(flags.metricsAddr, '--metrics-addr');
+  if (typeof metricsAddr === 'string') return usage(metricsAddr);
+  let listen: HostPort | null = null;
+  if (flags.bgpListen !== 'off') {
+    const l = parseHostPort(flags.bgpListen, '--bgp-listen');
+    if (typeof l === 'string') return usage(l);
+    listen = l;
+  }
+  const qps = numberFlag(flags.kubeApiQps, '--kube-api-qps', 50);
+  if (typeof qps === 'string') return usage(qps);
+  const burst = numberFlag(flags.kubeApiBurst, '--kube-api-burst', 100);
+  if (typeof burst === 'string') return usage(burst);
+  if (flags.configMap === '') return usage('--config-map: want a ConfigMap name, got ""');
+  const { runKubernetesSpeaker } = await import('./speaker-kubernetes.js');
+  return runKubernetesSpeaker(
+    {
+      nodeName: flags.nodeName,
+      ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}),
+      ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
+      configMap: flags.configMap ?? 'config',
+      ...(flags.lbClass !== undefined ? { lbClass: flags.lbClass } : {}),
+      kubeApiQps: qps,
+      kubeApiBurst: burst,
+      logLevel: flags.logLevel,
+      metricsAddr,
+      metricsAddrText: flags.metricsAddr,
+      listen,
+      bgpListenText: flags.bgpListen,
+    },
+    opts,
+  );
+}
+
+function numberFlag(text: string | undefined, flag: string, dflt: number): number | string {
+  if (text === undefined) return dflt;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n)) return `${flag}: want a number, got ${JSON.stringify(text)}`;
+  return n;
 }
 
 export function registerSpeakerCommand(program: Command): void {
   program
     .command('speaker')
-    .description('run the BGP speaker of one node (standalone mode: --config and --cluster files)')
-    .requiredOption('--node-name <name>', 'this node\'s name (as in the cluster file\'s Node objects)')
-    .option('--config <file>', 'MetalLB config (raw or ConfigMap); standalone mode')
-    .option('--cluster <file>', 'Kubernetes objects (Services, EndpointSlices, Nodes); standalone mode')
-    .option('--kubeconfig <file>', 'Kubernetes mode (not implemented yet)')
+    .description(
+      'run the BGP speaker of one node: Kubernetes mode (informers; announces the IPs the controller wrote into status.loadBalancer.ingress), ' +
+        'or standalone mode with --config and --cluster files',
+    )
+    .option('--node-name <name>', 'this node\'s name, as its Node object is named (default: $NODE_NAME)')
+    .option('--config <file>', 'standalone mode: MetalLB config (raw or ConfigMap)')
+    .option('--cluster <file>', 'standalone mode: Kubernetes objects (Services, EndpointSlices, Nodes)')
+    .option('--kubeconfig <file>', 'Kubernetes mode: cluster access (default: $KUBECONFIG, else the in-cluster service account)')
+    .option('--namespace <ns>', 'Kubernetes mode: where the ConfigMap lives (default: the service account\'s namespace, else ingot-system)')
+    .option('--config-map <name>', 'Kubernetes mode: the MetalLB-format ConfigMap (data key "config")', undefined)
+    .option('--lb-class <name>', 'Kubernetes mode: handle only Services with this spec.loadBalancerClass (default: only those without one)')
+    .option('--kube-api-qps <n>', 'Kubernetes mode: client-side request rate limit (default 50)')
+    .option('--kube-api-burst <n>', 'Kubernetes mode: requests allowed at once (default 100)')
     .option('--metrics-addr <host:port>', 'serve /metrics, /healthz, /readyz (and /status to loopback clients) here', '0.0.0.0:7472')
     .option('--public-status', 'serve /status to every client, not only loopback ones (it lists peers, Services and file paths)')
     .option('--bgp-listen <addr:port|off>', 'accept BGP connections from configured peers here ([::]:PORT: IPv4 and IPv6)', '0.0.0.0:179')

@@ -272,6 +272,11 @@ export interface SpeakerOptions {
   detached?: boolean;
   extraArgs?: string[];
   env?: Record<string, string>;
+  /**
+   * The mode's arguments instead of standalone mode's `--config <node>/config.yaml --cluster <node>/cluster.yaml`
+   * (Kubernetes mode: `['--kubeconfig', FILE]`).
+   */
+  modeArgs?: string[];
 }
 
 export interface SpeakerHandle {
@@ -702,10 +707,7 @@ export class Topology {
       'speaker',
       '--node-name',
       node.name,
-      '--config',
-      this.configPath(node),
-      '--cluster',
-      this.clusterPath(node),
+      ...(o.modeArgs ?? ['--config', this.configPath(node), '--cluster', this.clusterPath(node)]),
       '--metrics-addr',
       '127.0.0.1:7472',
       '--bgp-listen',

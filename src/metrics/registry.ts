@@ -57,6 +57,8 @@ export class SpeakerMetrics {
     // MetalLB's names (metallb-compat.md §4); in standalone mode "config" means the config and cluster files.
     this.configLoaded = new Gauge({ name: 'metallb_k8s_client_config_loaded_bool', help: '1 if the config was loaded at least once', registers });
     this.configStale = new Gauge({ name: 'metallb_k8s_client_config_stale_bool', help: '1 if running on a stale configuration, because the latest config failed to load', registers });
+    this.configLoaded.set(0);
+    this.configStale.set(0);
     if (opts.defaultMetrics === true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -123,8 +125,12 @@ export class SpeakerMetrics {
   }
 
   /** Input state: loaded once (never reset, as MetalLB), and whether the latest input failed to load. */
+  /**
+   * Honest, unlike MetalLB's (issue #680): `config_loaded_bool` is 1 while a config is in force, and
+   * `config_stale_bool` 1 while the latest config (file, or ConfigMap, or its absence) is not what is in force.
+   */
   setConfigState(loaded: boolean, stale: boolean): void {
-    if (loaded) this.configLoaded.set(1);
+    this.configLoaded.set(loaded ? 1 : 0);
     this.configStale.set(stale ? 1 : 0);
   }
 

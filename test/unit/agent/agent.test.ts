@@ -171,3 +171,29 @@ describe('NodeAgent', () => {
     assert.equal(bgp.calls.at(-1), 'synced');
   });
 });
+
+describe('NodeAgent observer (Kubernetes mode posts nodeAssigned from it)', () => {
+  it('announced when this node starts announcing (not on IP changes or re-decisions), withdrawn when it stops', () => {
+    const bgp = new Recorder('bgp');
+    const seen: string[] = [];
+    const agent = new NodeAgent({
+      nodeName: 'n1',
+      announcers: [bgp],
+      observer: { announced: (k, p) => seen.push(`announced ${k} ${p}`), withdrawn: (k, r) => seen.push(`withdrawn ${k} ${r}`) },
+    });
+    agent.setConfig(ok(CONFIG));
+    agent.setEndpoints('ns/a', READY);
+    agent.upsertService(view('ns/a', ['10.1.0.1']));
+    assert.deepEqual(seen, ['announced ns/a bgp']);
+    assert.equal(agent.isAnnounced('ns/a'), true);
+    agent.upsertService(view('ns/a', ['10.1.0.2']));
+    agent.setConfig(ok(CONFIG));
+    bgp.fireInvalidate();
+    assert.deepEqual(seen, ['announced ns/a bgp'], 'an IP change, a new config and an invalidation start nothing new');
+    agent.setEndpoints('ns/a', []);
+    agent.setEndpoints('ns/a', READY);
+    agent.deleteService('ns/a');
+    assert.deepEqual(seen, ['announced ns/a bgp', 'withdrawn ns/a noEndpoints', 'announced ns/a bgp', 'withdrawn ns/a serviceDeleted']);
+    assert.equal(agent.isAnnounced('ns/a'), false);
+  });
+});

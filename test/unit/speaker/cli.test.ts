@@ -2,7 +2,7 @@
 // whole life on loopback — ready, /status, SIGHUP, SIGTERM → exit 0.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseHostPort } from '../../../src/cli/speaker.js';
 import { INGOT_BIN, runIngot } from '../../helpers/cli.js';
+import { startFakeApiServer } from '../../helpers/fake-apiserver.js';
 import { until } from './harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'igsp-cli-'));
@@ -52,16 +53,25 @@ describe('parseHostPort', () => {
 });
 
 describe('ingot speaker: errors', () => {
-  it('Kubernetes mode is a usage error saying it is not implemented yet', () => {
-    const r = runIngot(['speaker', '--node-name', 'n1', '--kubeconfig', '/dev/null']);
-    assert.equal(r.status, 2);
-    assert.match(r.stderr, /^error: Kubernetes mode .*not implemented yet/);
-    const r2 = runIngot(['speaker', '--node-name', 'n1']);
+  it('mode selection: no files is Kubernetes mode (cluster access errors exit 1), one file is a usage error', () => {
+    const r = runIngot(['speaker', '--node-name', 'n1', '--kubeconfig', join(dir, 'missing-kubeconfig'), '--metrics-addr', '127.0.0.1:0']);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^error: --kubeconfig: cannot load .*missing-kubeconfig/);
+    const r2 = spawnSync(INGOT_BIN, ['speaker', '--metrics-addr', '127.0.0.1:0'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
     assert.equal(r2.status, 2);
-    assert.match(r2.stderr, /not implemented yet/);
+    assert.match(r2.stderr, /--node-name NAME is required \(or set \$NODE_NAME\)/);
     const r3 = runIngot(['speaker', '--node-name', 'n1', '--config', cfgFile]);
     assert.equal(r3.status, 2);
     assert.match(r3.stderr, /needs both --config FILE and --cluster FILE/);
+    const r4 = runIngot(['speaker', '--node-name', 'n1', '--config', cfgFile, '--cluster', clFile, '--lb-class', 'x']);
+    assert.equal(r4.status, 2);
+    assert.match(r4.stderr, /--lb-class is a Kubernetes-mode option/);
+    const r5 = runIngot(['speaker', '--node-name', 'n1', '--kube-api-qps', 'fast']);
+    assert.equal(r5.status, 2);
+    assert.match(r5.stderr, /--kube-api-qps: want a number, got "fast"/);
+    const r6 = runIngot(['speaker', '--node-name', 'n1', '--kube-api-burst', '0', '--kubeconfig', join(dir, 'missing-kubeconfig')]);
+    assert.equal(r6.status, 2);
+    assert.match(r6.stderr, /--kube-api-burst: want an integer >= 1, got 0/);
   });
 
   it('bad flags and bad files', () => {
@@ -141,5 +151,65 @@ describe('ingot speaker: a whole life on loopback', () => {
     assert.equal(code, 0);
     assert.ok(ev('exited'));
     assert.ok(lines.every((l) => typeof l['ts'] === 'string' && typeof l['level'] === 'string' && l['node'] === 'n1'));
+  });
+});
+
+describe('ingot speaker in Kubernetes mode: a whole life against the fake API server', () => {
+  it('syncs, announces the status IP, serves the k8s client and config metrics (no ingot_leader) and process metrics, SIGTERM exits 0', async () => {
+    const server = await startFakeApiServer();
+    try {
+      server.seed('/api/v1/namespaces/ingot-system/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'config', namespace: 'ingot-system' }, data: { config: CONFIG } });
+      server.seed('/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } });
+      server.seed('/api/v1/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] }, status: { loadBalancer: { ingress: [{ ip: '10.60.0.7' }] } } });
+      server.seed('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'web-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 'web' } }, addressType: 'IPv4', endpoints: [{ addresses: ['10.0.0.9'], nodeName: 'n1' }] });
+      // A plain-http server needs insecure-skip-tls-verify, as with kubectl (cli.md).
+      const kubeconfig = join(dir, 'kubeconfig-http');
+      writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters:\n- name: f\n  cluster: {server: "${server.url}", insecure-skip-tls-verify: true}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: c\n  context: {cluster: f, user: u}\ncurrent-context: c\n`);
+      const child = spawn(INGOT_BIN, ['speaker', '--kubeconfig', kubeconfig, '--metrics-addr', '127.0.0.1:0', '--bgp-listen', '127.0.0.1:0', '--namespace', 'ingot-system'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, NODE_NAME: 'n1' },
+      });
+      children.push(child);
+      const lines: Record<string, unknown>[] = [];
+      createInterface({ input: child.stderr! }).on('line', (l) => lines.push(JSON.parse(l) as Record<string, unknown>));
+      let code: number | null | undefined;
+      child.on('exit', (c) => (code = c));
+      const ev = (e: string) => lines.find((l) => l['event'] === e);
+      await until(() => ev('ready') !== undefined || code !== undefined, 'ready', 60_000);
+      assert.ok(ev('ready'), JSON.stringify(lines));
+      const port = ev('metricsListening')!['port'] as number;
+      assert.equal((await httpGet(port, '/readyz')).status, 200);
+      const st = JSON.parse((await httpGet(port, '/status')).body) as { node: string; announcements: { service: string; ips: string[]; reason: string | null }[]; kubernetes: { synced: boolean; config: { loaded: boolean } } };
+      assert.equal(st.node, 'n1', 'the node name from $NODE_NAME');
+      assert.deepEqual(st.announcements.map((a) => [a.service, a.ips, a.reason]), [['default/web', ['10.60.0.7'], null]]);
+      assert.equal(st.kubernetes.synced, true);
+      assert.equal(st.kubernetes.config.loaded, true);
+      const m = (await httpGet(port, '/metrics')).body;
+      for (const re of [
+        /^metallb_k8s_client_config_loaded_bool 1$/m,
+        /^metallb_k8s_client_config_stale_bool 0$/m,
+        /^metallb_k8s_client_updates_total 0$/m,
+        /^metallb_k8s_client_update_errors_total 0$/m,
+        /^metallb_speaker_announced\{service="default\/web",protocol="bgp",node="n1",ip="10\.60\.0\.7"\} 1$/m,
+        /^metallb_bgp_session_up\{peer="127\.0\.0\.31:1"\} 0$/m,
+        /^process_resident_memory_bytes \d+/m,
+        /^nodejs_heap_size_used_bytes \d+/m,
+      ]) assert.match(m, re);
+      assert.doesNotMatch(m, /ingot_leader/, 'the speaker does not elect a leader');
+      // A bad ConfigMap: stale, the last good config stays.
+      server.set('/api/v1/namespaces/ingot-system/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'config', namespace: 'ingot-system' }, data: { config: 'peers: 7\n' } });
+      await until(() => ev('configStale') !== undefined, 'configStale logged');
+      assert.match((await httpGet(port, '/metrics')).body, /^metallb_k8s_client_config_stale_bool 1$/m);
+      assert.equal((await httpGet(port, '/readyz')).status, 200, 'still ready on the last good config');
+      child.kill('SIGTERM');
+      await until(() => code !== undefined, 'exit', 15_000);
+      assert.equal(code, 0);
+      assert.ok(ev('exited'));
+      // Every request the speaker made: list/watch of the four resources (and event posts); never a get.
+      const verbs = new Set(server.audit.map((a) => `${a.verb} ${a.resource}`));
+      for (const v of verbs) assert.match(v, /^(list|watch) (services|endpointslices|nodes|configmaps)$|^create events$/, [...verbs].join(', '));
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -1,0 +1,138 @@
+// `ingot speaker --node-name NAME [--kubeconfig FILE]` — Kubernetes mode (../shared/spec/cli.md). Loaded
+// lazily by src/cli/speaker.ts, so standalone mode never pays for importing @kubernetes/client-node.
+// I/O lives here: cluster access, the metrics server, signals. The state comes from KubernetesSource
+// (src/speaker/kubernetes.ts) and goes through the same NodeAgent and BgpSpeaker as standalone mode.
+// Exit codes: 0 clean shutdown; 1 cluster access could not be set up (kubeconfig, in-cluster files);
+// 2 usage error or an address that cannot be bound.
+import type { AddressInfo } from 'node:net';
+import { NodeAgent } from '../agent/agent.js';
+import { Layer2Placeholder } from '../agent/layer2-placeholder.js';
+import { systemClock } from '../clock.js';
+import { createKubeClient, EventRecorder, validateRateLimit, ClusterAccessError, type KubeClient } from '../k8s/index.js';
+import { createLogger } from '../log.js';
+import { K8sClientMetrics, SpeakerMetrics } from '../metrics/registry.js';
+import { createMetricsServer } from '../metrics/server.js';
+import { BgpAnnouncer } from '../speaker/bgp-announcer.js';
+import { BgpSpeaker } from '../speaker/bgp-speaker.js';
+import { KubernetesSource } from '../speaker/kubernetes.js';
+import { errText, listenHttp, shutdownSpeaker, usage, type HostPort } from './speaker.js';
+
+export interface KubernetesSpeakerFlags {
+  nodeName: string;
+  kubeconfig?: string;
+  namespace?: string;
+  configMap: string;
+  lbClass?: string;
+  kubeApiQps: number;
+  kubeApiBurst: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  metricsAddr: HostPort;
+  metricsAddrText: string;
+  listen: HostPort | null;
+  bgpListenText: string;
+}
+
+export async function runKubernetesSpeaker(flags: KubernetesSpeakerFlags, opts: { forceExit?: boolean } = {}): Promise<number> {
+  try {
+    validateRateLimit({ qps: flags.kubeApiQps, burst: flags.kubeApiBurst });
+  } catch (e) {
+    return usage(errText(e));
+  }
+  const log = createLogger({ level: flags.logLevel }).with({ node: flags.nodeName });
+  let client: KubeClient;
+  try {
+    client = createKubeClient({
+      ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}),
+      ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
+      qps: flags.kubeApiQps,
+      burst: flags.kubeApiBurst,
+      userAgent: 'ingot-speaker',
+    });
+  } catch (e) {
+    process.stderr.write(`error: ${e instanceof ClusterAccessError ? e.message : errText(e)}\n`);
+    return 1;
+  }
+  const metrics = new SpeakerMetrics({ defaultMetrics: true });
+  const k8sMetrics = new K8sClientMetrics({ registry: metrics.registry });
+  // The speaker's own metallb_k8s_client_config_{loaded,stale}_bool (SpeakerMetrics).
+  const configMetrics = metrics;
+  const speaker = new BgpSpeaker({ nodeName: flags.nodeName, listen: flags.listen, metrics, logger: log });
+  const events = new EventRecorder({ api: client.api, component: 'ingot-speaker', host: flags.nodeName, logger: log });
+  const source = new KubernetesSource({
+    nodeName: flags.nodeName,
+    agent: (observer) => new NodeAgent({ nodeName: flags.nodeName, announcers: [new BgpAnnouncer(speaker), new Layer2Placeholder(flags.nodeName)], metrics, logger: log, observer }),
+    api: client.api,
+    informers: { rest: client.rest, clock: systemClock({ unref: true }), logger: log, metrics: k8sMetrics },
+    namespace: client.namespace,
+    configMap: flags.configMap,
+    lbClass: flags.lbClass ?? null,
+    events,
+    configMetrics,
+    logger: log,
+  });
+  const agent = source.agent;
+  let stopping = false;
+  let listening = false;
+  const server = createMetricsServer({
+    source: metrics,
+    status: () => ({ ...speaker.status(), announcements: agent.announcements(), kubernetes: source.status(), memory: process.memoryUsage(), staleFiles: Object.fromEntries(source.stale) }),
+    ready: () => listening && !stopping && source.ready(),
+  });
+
+  let shutdown!: (sig: string) => void;
+  const done = new Promise<string>((resolve) => (shutdown = resolve));
+  const onTerm = (sig: NodeJS.Signals) => shutdown(sig);
+  const onHup = () => source.reload('SIGHUP');
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onTerm);
+  process.on('SIGHUP', onHup);
+  const cleanup = () => {
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onTerm);
+    process.off('SIGHUP', onHup);
+  };
+
+  try {
+    await listenHttp(server, flags.metricsAddr);
+  } catch (e) {
+    cleanup();
+    await client.close();
+    return usage(`--metrics-addr ${flags.metricsAddrText}: ${errText(e)}`);
+  }
+  const ma = server.address() as AddressInfo;
+  log.info('metricsListening', { address: ma.address, port: ma.port });
+  log.info('kubernetesMode', { server: client.access.server, namespace: client.namespace, configMap: flags.configMap, lbClass: flags.lbClass ?? null, qps: flags.kubeApiQps, burst: flags.kubeApiBurst });
+
+  // The informers' first full state first, the listener second (as in standalone mode: the listener is created
+  // with the peers' TCP-MD5 keys already set). A SIGTERM while waiting for the API server still exits cleanly.
+  const first = await Promise.race([source.start().then(() => null), done]);
+  let sig: string;
+  if (first !== null) {
+    sig = first;
+  } else {
+    try {
+      await speaker.start();
+    } catch (e) {
+      cleanup();
+      source.close();
+      await speaker.stop({ timeoutMs: 1000 });
+      server.close();
+      await client.close();
+      return usage(`--bgp-listen ${flags.bgpListenText}: ${errText(e)}`);
+    }
+    listening = true;
+    log.info('ready', { peers: speaker.peerKeys() });
+    sig = await done;
+  }
+  stopping = true;
+  log.info('shutdown', { signal: sig });
+  source.close();
+  await shutdownSpeaker(speaker, flags.nodeName, sig, log);
+  server.closeAllConnections();
+  await new Promise<void>((r) => server.close(() => r()));
+  await client.close().catch(() => undefined);
+  cleanup();
+  log.info('exited', { code: 0 });
+  if (opts.forceExit === true) setTimeout(() => process.exit(0), 1000).unref();
+  return 0;
+}
