@@ -5,7 +5,7 @@
 // time and SIGHUPs. Real files in a temporary directory, a fake clock, a recording fake of the speaker.
 // Invariants:
 //   - nothing throws out of Standalone (check(), reload(), the timers fired by the clock);
-//   - no operation blocks (each step well under a second of wall time);
+//   - no operation blocks (a blocked read would hang for good; each step gets 5 s of wall time, room for a loaded CI machine);
 //   - every state handed to the speaker is the state of a config and a cluster that were each written as a
 //     whole, valid, and left in place long enough to settle (or present at a SIGHUP) — never a partial file,
 //     never garbage, never an empty file after a non-empty one;
@@ -212,7 +212,7 @@ function runOps(ops: Op[]): void {
         }
       }, `${op.op} threw`);
       const took = performance.now() - t0;
-      assert.ok(took < 1000, `${op.op} took ${took.toFixed(0)} ms`);
+      assert.ok(took < 5000, `${op.op} took ${took.toFixed(0)} ms`);
       assert.ok(allowed().has(key()), `announced a state no settled valid pair of files gives, after ${JSON.stringify(op).slice(0, 200)}`);
     }
     // Convergence: SIGHUP reads what is there now; when both are valid the speaker holds exactly their state.
