@@ -157,7 +157,7 @@ export async function runSpeaker(flags: SpeakerFlags, opts: { forceExit?: boolea
   log.info('metricsListening', { address: ma.address, port: ma.port });
   // Files first, listener second: the listener is then created with the peers' TCP-MD5 keys already set
   // (no keyed peer's handshake is ever accepted unsigned, RFC 2385).
-  const err = standalone.start();
+  const err = await standalone.start();
   if (err !== null) {
     cleanup();
     await speaker.stop({ timeoutMs: 100 });

@@ -15,7 +15,8 @@ import { parseConfig, type Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { nullLogger } from '../log.js';
 import type { SpeakerMetrics } from '../metrics/registry.js';
-import { parseCluster, type Cluster } from '../plan/cluster.js';
+import { parseCluster, type Cluster, type ClusterResult } from '../plan/cluster.js';
+import { parseClusterInWorker, WORKER_PARSE_BYTES } from '../plan/cluster-async.js';
 import { planCluster } from '../plan/plan.js';
 import { announceContext, serviceView } from '../plan/announce.js';
 import { FileSource, MAX_CLUSTER_FILE_BYTES, MAX_CONFIG_FILE_BYTES, type FileContent } from './file-source.js';
@@ -114,6 +115,8 @@ export interface StandaloneOptions {
   /** Size limits; defaults MAX_CONFIG_FILE_BYTES (1 MiB) and MAX_CLUSTER_FILE_BYTES (256 MiB). */
   readonly maxConfigBytes?: number;
   readonly maxClusterBytes?: number;
+  /** Cluster files of at least this many bytes are parsed in a worker thread (default 1 MiB). */
+  readonly workerParseBytes?: number;
 }
 
 /** The files' StateSource: keeps a node agent in line with the two files. Nothing it does throws. */
@@ -137,6 +140,11 @@ export class Standalone implements StateSource {
   applied = 0;
   /** The latest failure to apply a state (internal error), for /status. */
   lastApplyError: string | null = null;
+  /** A big cluster file being parsed in a worker (only the newest one counts). */
+  private parsing: Promise<void> | null = null;
+  private parseSeq = 0;
+  /** start() is waiting for a worker parse: the parse only records, start() applies. */
+  private starting = false;
 
   constructor(o: StandaloneOptions) {
     this.o = { ...o, configFile: resolve(o.configFile), clusterFile: resolve(o.clusterFile) };
@@ -168,11 +176,15 @@ export class Standalone implements StateSource {
 
   /**
    * First load: both files must be readable and valid (there is no last good state to fall back on).
-   * Returns the error otherwise; nothing is applied then. Starts watching on success.
+   * Returns the error otherwise; nothing is applied then. Starts watching on success. A big cluster file is
+   * parsed in a worker thread: meanwhile the config's peers already get their sessions (when no peer has
+   * node-selectors, so the node's labels cannot change which peers apply), and End-of-RIB waits for the
+   * routes (the table is incomplete until the first apply).
    */
-  start(): LoadError | null {
+  start(): LoadError | null | Promise<LoadError | null> {
     const errors: LoadError[] = [];
     this.batching = true;
+    this.starting = true;
     try {
       const r1 = this.configSrc.readNow('start');
       if (!r1.ok) errors.push({ file: this.o.configFile, kind: r1.kind, error: r1.error });
@@ -181,6 +193,22 @@ export class Standalone implements StateSource {
     } finally {
       this.batching = false;
     }
+    const parsing = this.parsing;
+    if (parsing === null) return this.finishStart(errors);
+    const config = this.config;
+    if (config !== null && config.peers.every((p) => p.nodeSelectors.length === 0)) {
+      try {
+        this.o.agent.setConfig(config);
+        this.log.info('peersStarted', { peers: config.peers.length, while: 'the cluster file is parsed' });
+      } catch (e) {
+        this.internalError('early peers', e);
+      }
+    }
+    return parsing.then(() => this.finishStart(errors));
+  }
+
+  private finishStart(errors: LoadError[]): LoadError | null {
+    this.starting = false;
     if (this.config === null || this.cluster === null) {
       for (const f of [this.o.configFile, this.o.clusterFile]) {
         const e = this.staleKinds.get(f);
@@ -189,6 +217,7 @@ export class Standalone implements StateSource {
       return errors[0] ?? { file: this.o.configFile, kind: 'internal', error: 'not loaded' };
     }
     if (!this.applyNow()) return { file: this.o.clusterFile, kind: 'internal', error: this.lastApplyError ?? 'apply failed' };
+    if (this.closed) return null;
     this.configSrc.start();
     this.clusterSrc.start();
     return null;
@@ -246,7 +275,22 @@ export class Standalone implements StateSource {
   }
 
   private onCluster(f: FileContent): void {
-    const r = parseCluster(f.text);
+    const seq = ++this.parseSeq;
+    if (f.text.length >= (this.o.workerParseBytes ?? WORKER_PARSE_BYTES)) {
+      // Off the main thread: KEEPALIVEs, sessions and /healthz keep going while it parses.
+      const p = parseClusterInWorker(f.text).then((r) => {
+        if (seq !== this.parseSeq || this.closed) return;
+        this.guard(this.o.clusterFile, () => this.acceptCluster(r));
+      });
+      this.parsing = p.finally(() => {
+        if (this.parsing === p || seq === this.parseSeq) this.parsing = null;
+      });
+      return;
+    }
+    this.acceptCluster(parseCluster(f.text));
+  }
+
+  private acceptCluster(r: ClusterResult): void {
     if (!r.ok) return this.markStale(this.o.clusterFile, 'invalid-cluster', r.error);
     if (this.config !== null && !this.tryState(this.config, r.cluster, this.o.clusterFile)) return;
     this.cluster = r.cluster;
@@ -270,7 +314,7 @@ export class Standalone implements StateSource {
 
   private changed(): void {
     this.dirty = true;
-    if (!this.batching) this.applyNow();
+    if (!this.batching && !this.starting) this.applyNow();
   }
 
   /** Runs `fn` (a file handler); anything it throws marks the file stale and is logged. */

@@ -238,13 +238,41 @@ describe('Standalone', () => {
     s.close();
   });
 
-  it('refuses to start on an invalid or missing file', () => {
+  it('a big cluster file is parsed in a worker: peers start first, routes and the sync come after the parse', async () => {
+    const noSelectors = 'peers:\n- {peer-address: 10.0.0.1, peer-asn: 64500, my-asn: 64512}\naddress-pools:\n- {name: vips, protocol: bgp, addresses: [10.1.0.0/16]}\n';
+    const many = Array.from({ length: 300 }, (_, i) => svc(`s${i}`) + slice(`s${i}`, [{ node: 'n1' }])).join('');
+    const f = files(noSelectors, list(many, node('n1', { zone: 'a' })));
+    const r = rig('n1');
+    // A threshold of 1 byte sends even this small file to the worker, so the test stays fast.
+    const s = new Standalone({ nodeName: 'n1', configFile: f.c, clusterFile: f.k, agent: r.agent, watch: false, workerParseBytes: 1 });
+    const started = s.start();
+    assert.ok(started instanceof Promise, 'start() waits for the worker');
+    assert.deepEqual(r.peers(), ['10.0.0.1'], 'the session exists before the cluster file is parsed');
+    assert.equal(s.applied, 0, 'no state applied yet');
+    assert.equal(await started, null);
+    assert.equal(s.applied, 1);
+    assert.equal(r.agent.counts().services, 300);
+    assert.equal(r.agent.announcements().filter((a) => a.reason === null).length, 300);
+    s.close();
+  });
+
+  it('a big malformed cluster file parsed in a worker is refused with the parser\'s error', async () => {
+    const f = files(CONFIG, 'apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Service, metadata: {name: x}, spec: {ports: [{port: "http"}]}}\n');
+    const r = rig('n1');
+    const s = new Standalone({ nodeName: 'n1', configFile: f.c, clusterFile: f.k, agent: r.agent, watch: false, workerParseBytes: 1 });
+    const err = await s.start();
+    assert.equal(err?.kind, 'invalid-cluster');
+    assert.match(err?.error ?? '', /spec\.ports\[0\]\.port: want an integer 1-65535, got "http"/);
+    assert.equal(s.applied, 0);
+  });
+
+  it('refuses to start on an invalid or missing file', async () => {
     const f = files('peers: 7\n', CLUSTER);
     const r = rig('n1');
     const s = new Standalone({ nodeName: 'n1', configFile: f.c, clusterFile: f.k, agent: r.agent, watch: false });
-    assert.equal(s.start()?.kind, 'invalid-config');
+    assert.equal((await s.start())?.kind, 'invalid-config');
     const s2 = new Standalone({ nodeName: 'n1', configFile: join(f.dir, 'absent.yaml'), clusterFile: f.k, agent: r.agent, watch: false });
-    assert.equal(s2.start()?.kind, 'unreadable');
+    assert.equal((await s2.start())?.kind, 'unreadable');
     assert.equal(s.applied + s2.applied, 0);
     assert.deepEqual(r.agent.announcements(), []);
   });
