@@ -111,3 +111,51 @@ function seriesKey(e: AnnouncedSeries): string {
   // NUL never appears in label values that come from Kubernetes names or IP literals.
   return `${e.service}\0${e.protocol}\0${e.node}\0${e.ip}`;
 }
+
+export interface K8sClientMetricsOptions {
+  registry: Registry;
+  /** Register `ingot_leader` (the controller, which runs leader election; the speaker does not). */
+  leaderElection?: boolean;
+}
+
+/**
+ * The Kubernetes client layer's metrics (src/k8s/metrics.ts `K8sMetrics`, satisfied structurally so this
+ * module does not import src/k8s). MetalLB's two unlabelled counters count work-queue items as it does; the
+ * `ingot_` series are ingot's own.
+ */
+export class K8sClientMetrics {
+  private readonly updates: Counter;
+  private readonly updateErrors: Counter;
+  private readonly restarts: Counter<'resource' | 'reason'>;
+  private readonly depth: Gauge<'queue'>;
+  private readonly leader: Gauge | undefined;
+
+  constructor(opts: K8sClientMetricsOptions) {
+    const registers = [opts.registry];
+    this.updates = new Counter({ name: 'metallb_k8s_client_updates_total', help: 'Number of k8s object updates that have been processed.', registers });
+    this.updateErrors = new Counter({ name: 'metallb_k8s_client_update_errors_total', help: 'Number of k8s object updates that failed for some reason.', registers });
+    this.restarts = new Counter({ name: 'ingot_k8s_informer_restarts_total', help: 'Informer relists after an error or a 410 Expired watch', labelNames: ['resource', 'reason'], registers });
+    this.depth = new Gauge({ name: 'ingot_workqueue_depth', help: 'Keys waiting in the work queue', labelNames: ['queue'], registers });
+    this.leader = opts.leaderElection === true ? new Gauge({ name: 'ingot_leader', help: 'This replica holds the leader Lease (1) or not (0)', registers }) : undefined;
+    this.updates.inc(0);
+    this.updateErrors.inc(0);
+    this.leader?.set(0);
+  }
+
+  workItemProcessed(_queue: string, failed: boolean): void {
+    this.updates.inc();
+    if (failed) this.updateErrors.inc();
+  }
+
+  setQueueDepth(queue: string, depth: number): void {
+    this.depth.set({ queue }, depth);
+  }
+
+  informerRestarted(resource: string, reason: 'error' | 'expired'): void {
+    this.restarts.inc({ resource, reason });
+  }
+
+  setLeader(leader: boolean): void {
+    this.leader?.set(leader ? 1 : 0);
+  }
+}
