@@ -275,8 +275,10 @@ export class Informer<T extends KubeObject> {
             if (settled || !this.running) return;
             const r = this.onWatchEvent(ev);
             if (r !== undefined) {
-              this.watch?.abort();
+              // Settle first: abort() reports a clean end synchronously, which would hide the 410 (no relist).
+              const w = this.watch;
               end(r);
+              w?.abort();
             }
           },
           (err) => end(err === null ? 'clean' : err),

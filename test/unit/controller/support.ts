@@ -257,3 +257,37 @@ export async function getJson(port: number, p: string): Promise<{ status: number
   }
   return { status: res.status, body };
 }
+
+/**
+ * Every status.loadBalancer.ingress a Service ever had, from a watch on the fake server (so a write that is
+ * overwritten a millisecond later is still seen). `history.get('ns/name')` lists the distinct non-empty IP
+ * lists in the order they appeared.
+ */
+export async function recordStatuses(server: FakeApiServer): Promise<{ history: Map<string, string[][]>; close(): void }> {
+  const history = new Map<string, string[][]>();
+  const http = await import('node:http');
+  let buf = '';
+  const req = http.get(`${server.url}${SERVICES}?watch=true`, (res) => {
+    res.setEncoding('utf8');
+    res.on('data', (d: string) => {
+      buf += d;
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        if (line.trim() === '') continue;
+        const ev = JSON.parse(line) as { type: string; object: KubeObject };
+        const key = `${ev.object.metadata?.namespace ?? ''}/${ev.object.metadata?.name ?? ''}`;
+        const ips = ipsOf(ev.object);
+        if (ips.length === 0) continue;
+        const h = history.get(key) ?? [];
+        const last = h[h.length - 1];
+        if (last === undefined || last.join(',') !== ips.join(',')) h.push(ips);
+        history.set(key, h);
+      }
+    });
+  });
+  req.on('error', () => undefined);
+  await server.waitForWatches(1, SERVICES);
+  return { history, close: () => req.destroy() };
+}
