@@ -338,7 +338,7 @@ export class Controller {
     }
     this.log.error('configStale', { configMap: `${this.ns}/${this.cmName}`, kind: r.kind, error: r.message, op: 'config (re)load failed, config marked stale' });
     if (cm !== undefined && this.leading && this.elector.isLeader()) {
-      void this.recorder.record(cm, 'Warning', CONFIG_STALE_REASON, `config (re)load failed, config marked stale: ${r.message}`);
+      await this.recorder.record(cm, 'Warning', CONFIG_STALE_REASON, `config (re)load failed, config marked stale: ${r.message}`);
     }
     // MetalLB: a config that parses but would orphan an address is retried with backoff; it applies once the
     // offending Services change or go away (a Service change also re-queues it at once).
@@ -359,9 +359,9 @@ export class Controller {
       const written = await this.writeStatus(key, obj, o.writeStatus, term);
       if (!written) return;
     }
-    if (o.event !== null && this.mayWrite(term)) {
-      void this.recorder.record(obj, o.event.type, o.event.reason, o.event.message);
-    }
+    // Awaited, so the queue keeps at most one request in the token bucket: a Lease renewal never waits
+    // behind a pile of Events.
+    if (o.event !== null && this.mayWrite(term)) await this.recorder.record(obj, o.event.type, o.event.reason, o.event.message);
   }
 
   private mayWrite(term: number): boolean {
@@ -375,9 +375,11 @@ export class Controller {
     const rv = obj.metadata?.resourceVersion;
     let updated: KubeObject;
     try {
-      updated = await this.opts.client.api.patchServiceIngress(namespace, name, ips, rv);
+      // Leadership is checked again after the token bucket let the request go: the wait can be long.
+      updated = await this.opts.client.api.patchServiceIngress(namespace, name, ips, rv, () => this.mayWrite(term));
     } catch (err) {
       if (isNotFound(err)) return false; // deleted meanwhile: the watch brings the DELETED event
+      if (!this.mayWrite(term)) return false; // not sent: no longer the leader
       // A 409 means the Service changed since the cache showed it: retry once the watch has caught up.
       if (isConflict(err)) throw new Requeue(`status of ${key}: ${errText(err)}`);
       throw err;

@@ -2,7 +2,8 @@
 // annotation, requested IPs, exhaustion, recycling, type change, --lb-class, refused configs, metrics.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CONFIGMAPS, NS, SECRETS, SERVICES, configMap, events, inProcess, service, sleep, statusOf, until } from './support.js';
+import { microTime } from '../../../src/k8s/index.js';
+import { CONFIGMAPS, LEASES, NS, SECRETS, SERVICES, configMap, events, inProcess, service, sleep, statusOf, until } from './support.js';
 
 const CONFIG = `
 address-pools:
@@ -151,6 +152,41 @@ describe('controller (in process, fake API server over HTTP)', () => {
     assert.deepEqual(env.controller.status().pools.map((p) => p.pool), ['small']);
     const text = await env.metrics.metrics();
     assert.doesNotMatch(text, /pool="other"/, 'series of a removed pool are deleted');
+  });
+
+  test('a replica that loses the Lease stops writing at once, and one that cannot renew stops before it could expire', async () => {
+    const env = await inProcess({ config: CONFIG, seed: [service('a')] });
+    await until(() => statusOf(env.server, 'a').length > 0, 'a to get an IP');
+    // Another replica takes the Lease (as after a partition): the next renewal finds it and stops leading.
+    const lease = env.server.get(LEASES, 'ingot-controller')!;
+    env.server.set(LEASES, { ...lease, spec: { ...(lease.spec as object), holderIdentity: 'intruder', leaseDurationSeconds: 60, renewTime: microTime(Date.now()) } });
+    await until(() => !env.controller.isLeader(), 'leadership to be lost', 3000);
+    const patches = env.server.requests.filter((r) => r.method === 'PATCH').length;
+    env.server.set(SERVICES, service('b'));
+    await sleep(500);
+    await env.controller.idle();
+    assert.deepEqual(statusOf(env.server, 'b'), []);
+    assert.equal(env.server.requests.filter((r) => r.method === 'PATCH').length, patches, 'no write after losing the Lease');
+    assert.equal(env.controller.status().leader.holder, 'intruder');
+    // The standby still tracks the state: a (never written) pending Service and the claimed address.
+    assert.equal(env.controller.status().pending, 1);
+    assert.equal(env.controller.status().allocated, 1);
+    // The intruder releases it; this replica leads again, re-processes everything and writes b.
+    const now = env.server.get(LEASES, 'ingot-controller')!;
+    env.server.set(LEASES, { ...now, spec: { ...(now.spec as object), holderIdentity: '', leaseDurationSeconds: 1 } });
+    await until(() => statusOf(env.server, 'b').length > 0, 'b to be written by the new term', 8000);
+    assert.deepEqual(statusOf(env.server, 'b'), ['10.0.0.1']);
+
+    // Renewals fail (the API server answers 500 to every Lease write): leadership ends at the renew deadline
+    // (2 s here), before the 3 s lease could expire for anyone else, and nothing is written after.
+    env.server.injectFault({ fault: { type: 'status', code: 500 }, path: '/leases/', times: 1_000_000 });
+    const t0 = Date.now();
+    await until(() => !env.controller.isLeader(), 'leadership to end at the renew deadline', 5000);
+    assert.ok(Date.now() - t0 < 3000, `stopped after ${Date.now() - t0} ms`);
+    const before = env.server.requests.filter((r) => r.method === 'PATCH').length;
+    env.server.set(SERVICES, service('c'));
+    await sleep(500);
+    assert.equal(env.server.requests.filter((r) => r.method === 'PATCH').length, before);
   });
 
   test('a Service created before the config gets an IP once the config arrives; claims come first', async () => {
