@@ -117,7 +117,11 @@ describe('ingot controller processes', () => {
     const patches = server.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/status')).length;
     assert.equal(patches, 20, 'exactly one status write per Service');
     assert.match(String((await getJson(sp, '/metrics')).body), /ingot_leader 0/);
-    assert.match(String((await getJson(lp, '/metrics')).body), /ingot_leader 1/);
+    const lm = String((await getJson(lp, '/metrics')).body);
+    assert.match(lm, /ingot_leader 1/);
+    assert.match(lm, /process_resident_memory_bytes \d+/, "Node's default process metrics are on");
+    assert.match(lm, /metallb_allocator_addresses_in_use_total\{pool="lan"\} 20/);
+    assert.match(lm, /metallb_k8s_client_updates_total \d+/);
 
     // kill -9 the leader: the standby takes over within the lease duration (2 s) plus one retry period.
     const killedAt = Date.now();
