@@ -42,7 +42,8 @@ export interface ControllerMetricsSink {
 }
 
 export interface ControllerOptions {
-  client: { readonly rest: RestClient; readonly api: KubeApi };
+  /** A KubeClient; `leaseApi` (a separate rate-limit bucket for the Lease), when the client has one, runs the election. */
+  client: { readonly rest: RestClient; readonly api: KubeApi; readonly leaseApi?: KubeApi };
   /** Where the ConfigMap, the Lease and the memberlist Secret live. */
   namespace: string;
   /** `--config-map` (default `config`); data key `config`. */
@@ -118,7 +119,7 @@ export class Controller {
     this.queue = new WorkQueue({ name: 'controller', clock: opts.clock, logger: opts.logger, metrics: opts.metrics.k8s, handler: (key) => this.handle(key) });
     this.recorder = new EventRecorder({ api: opts.client.api, component: 'ingot-controller', host: opts.identity, logger: opts.logger });
     this.elector = new LeaderElector({
-      api: opts.client.api,
+      api: opts.client.leaseApi ?? opts.client.api,
       namespace: this.ns,
       identity: opts.identity,
       ...(opts.leaseDurationMs !== undefined ? { leaseDurationMs: opts.leaseDurationMs } : {}),

@@ -93,6 +93,18 @@ describe('controller (in process, fake API server over HTTP)', () => {
     assert.deepEqual(statusOf(env.server, 'e'), bIP);
   });
 
+  test('a status write that fails is retried with backoff and writes the same IP; the error is counted', async () => {
+    const env = await inProcess({ config: CONFIG });
+    env.server.injectFault({ fault: { type: 'status', code: 500 }, method: 'PATCH', times: 2 });
+    env.server.injectFault({ fault: { type: 'status', code: 409, reason: 'Conflict' }, method: 'PATCH', times: 1 });
+    env.server.set(SERVICES, service('flaky'));
+    env.server.set(SERVICES, service('next'));
+    await until(() => statusOf(env.server, 'flaky').length > 0 && statusOf(env.server, 'next').length > 0, 'both written');
+    assert.deepEqual(statusOf(env.server, 'flaky'), ['10.0.0.0']);
+    assert.deepEqual(statusOf(env.server, 'next'), ['10.0.0.1']);
+    assert.match(await env.metrics.metrics(), /metallb_k8s_client_update_errors_total [3-9]/);
+  });
+
   test('type change away from LoadBalancer clears the status and frees the IP', async () => {
     const env = await inProcess({ config: CONFIG, seed: [service('a')] });
     await until(() => statusOf(env.server, 'a').length > 0, 'a to get an IP');
