@@ -81,7 +81,7 @@ export interface ControllerStatus {
   allocated: number;
   /** Our LoadBalancer Services without an address (exhausted pool, bad request, waiting for the leader). */
   pending: number;
-  workQueue: { depth: number; backoff: number };
+  workQueue: { depth: number; backoff: number; eventsWaiting: number };
   informers: Record<string, { synced: boolean; objects: number; restarts: number; lastError: string | null }>;
   memberlistSecret: 'unknown' | 'present' | 'created' | 'error';
 }
@@ -105,6 +105,8 @@ export class Controller {
   private readonly startedAt: number;
   private secretState: ControllerStatus['memberlistSecret'] = 'unknown';
   private secretTimer: ReturnType<Clock['setTimeout']> | undefined;
+  private readonly pendingEvents: Array<{ obj: KubeObject; type: 'Normal' | 'Warning'; reason: string; message: string; term: number }> = [];
+  private draining = false;
 
   constructor(private readonly opts: ControllerOptions) {
     this.ns = opts.namespace;
@@ -208,7 +210,7 @@ export class Controller {
       services: this.services.size,
       allocated: this.core.allocations().length,
       pending: this.core.pendingKeys().length,
-      workQueue: { depth: this.queue.depth, backoff: this.queue.waiting },
+      workQueue: { depth: this.queue.depth, backoff: this.queue.waiting, eventsWaiting: this.pendingEvents.length },
       informers: { services: inf(this.services), configmaps: inf(this.configMaps) },
       memberlistSecret: this.secretState,
     };
@@ -339,7 +341,7 @@ export class Controller {
     }
     this.log.error('configStale', { configMap: `${this.ns}/${this.cmName}`, kind: r.kind, error: r.message, op: 'config (re)load failed, config marked stale' });
     if (cm !== undefined && this.leading && this.elector.isLeader()) {
-      await this.recorder.record(cm, 'Warning', CONFIG_STALE_REASON, `config (re)load failed, config marked stale: ${r.message}`);
+      this.postEvent(cm, 'Warning', CONFIG_STALE_REASON, `config (re)load failed, config marked stale: ${r.message}`, this.term);
     }
     // MetalLB: a config that parses but would orphan an address is retried with backoff; it applies once the
     // offending Services change or go away (a Service change also re-queues it at once).
@@ -360,9 +362,36 @@ export class Controller {
       const written = await this.writeStatus(key, obj, o.writeStatus, term);
       if (!written) return;
     }
-    // Awaited, so the queue keeps at most one request in the token bucket: a Lease renewal never waits
-    // behind a pile of Events.
-    if (o.event !== null && this.mayWrite(term)) await this.recorder.record(obj, o.event.type, o.event.reason, o.event.message);
+    if (o.event !== null && this.mayWrite(term)) this.postEvent(obj, o.event.type, o.event.reason, o.event.message, term);
+  }
+
+  /**
+   * Events go out after the status writes: they wait until the work queue is idle and are posted one at a
+   * time. Status is what clients act on; under a burst (10,000 Services at start) the writes finish in half
+   * the time, and at most two requests of ours (a write, an Event) ever wait in the token bucket.
+   */
+  private postEvent(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, term: number): void {
+    this.pendingEvents.push({ obj, type, reason, message, term });
+    void this.drainEvents();
+  }
+
+  private async drainEvents(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.pendingEvents.length > 0 && !this.stopping) {
+        if (this.queue.depth > 0 || this.queue.current !== undefined) {
+          await this.queue.idle();
+          continue;
+        }
+        const e = this.pendingEvents.shift()!;
+        if (this.mayWrite(e.term)) await this.recorder.record(e.obj, e.type, e.reason, e.message);
+      }
+    } catch (err) {
+      this.log.error('eventDrainError', { error: errText(err) });
+    } finally {
+      this.draining = false;
+    }
   }
 
   private mayWrite(term: number): boolean {
