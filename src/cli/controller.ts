@@ -1,16 +1,14 @@
 // `ingot controller` (contract: ../shared/spec/cli.md "ingot controller"). I/O lives here: flags, cluster
 // access, the metrics server, signals. SIGTERM/SIGINT: stop writing, release the Lease, stop the informers,
 // exit 0. Exit codes: 0 clean shutdown; 1 cluster access could not be set up (kubeconfig, in-cluster files);
-// 2 usage error or an address that cannot be bound.
+// 2 usage error or an address that cannot be bound. The Kubernetes side is imported only when the command runs.
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import { parseGoDuration } from '../config/duration.js';
-import { Controller } from '../controller/controller.js';
-import { createKubeClient, validateLeaderConfig, validateRateLimit, DEFAULT_KUBE_API_BURST, DEFAULT_KUBE_API_QPS, type KubeClient } from '../k8s/index.js';
-import { systemClock } from '../k8s/primitives.js';
+import type { KubeClient } from '../k8s/index.js';
+import { DEFAULT_KUBE_API_BURST, DEFAULT_KUBE_API_QPS } from '../k8s/rate-limit.js';
 import { createLogger, isLogLevel, LOG_LEVELS } from '../log.js';
-import { ControllerMetrics } from '../metrics/registry.js';
 import { createMetricsServer } from '../metrics/server.js';
 import { parseHostPort } from './speaker.js';
 
@@ -44,6 +42,12 @@ export function durationFlag(text: string, flag: string): number | string {
 }
 
 export async function runController(flags: ControllerFlags, opts: { forceExit?: boolean } = {}): Promise<number> {
+  // Loaded here, not at the top: @kubernetes/client-node alone costs ~60 MB of RSS, which every other
+  // subcommand (the speaker, plan, config validate) would otherwise pay for at startup.
+  const { createKubeClient, validateLeaderConfig, validateRateLimit } = await import('../k8s/index.js');
+  const { systemClock } = await import('../k8s/primitives.js');
+  const { Controller } = await import('../controller/controller.js');
+  const { ControllerMetrics } = await import('../metrics/registry.js');
   if (!isLogLevel(flags.logLevel)) return usage(`--log-level: want one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(flags.logLevel)}`);
   const metricsAddr = parseHostPort(flags.metricsAddr, '--metrics-addr');
   if (typeof metricsAddr === 'string') return usage(metricsAddr);
