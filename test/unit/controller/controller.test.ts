@@ -201,6 +201,21 @@ describe('controller (in process, fake API server over HTTP)', () => {
     assert.equal(env.server.requests.filter((r) => r.method === 'PATCH').length, before);
   });
 
+  test('the ConfigMap deleted: stale, the last good config keeps allocating', async () => {
+    const env = await inProcess({ config: CONFIG, seed: [service('a')] });
+    await until(() => statusOf(env.server, 'a').length > 0, 'a to get an IP');
+    env.server.remove(CONFIGMAPS, 'config', NS);
+    await until(() => env.controller.status().config.stale, 'stale after the delete');
+    assert.equal(env.controller.status().config.loaded, true);
+    env.server.set(SERVICES, service('b'));
+    await until(() => statusOf(env.server, 'b').length > 0, 'b allocated under the last good config');
+    assert.deepEqual(statusOf(env.server, 'b'), ['10.0.0.1']);
+    assert.match(await env.metrics.metrics(), /metallb_k8s_client_config_stale_bool 1/);
+    // Back: no longer stale.
+    env.server.set(CONFIGMAPS, configMap(CONFIG));
+    await until(() => !env.controller.status().config.stale, 'not stale once it is back');
+  });
+
   test('a Service created before the config gets an IP once the config arrives; claims come first', async () => {
     const env = await inProcess({ seed: [service('new'), service('holder', { status: ['10.0.0.0'] })] });
     await sleep(200);
