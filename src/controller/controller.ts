@@ -371,7 +371,15 @@ export class Controller {
    * the time, and at most two requests of ours (a write, an Event) ever wait in the token bucket.
    */
   private postEvent(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, term: number): void {
-    this.pendingEvents.push({ obj, type, reason, message, term });
+    // Only what the Event's involvedObject needs: a whole Service held here would keep the cache's old
+    // version alive until the Event goes out (10,000 of them after a burst).
+    const m = obj.metadata ?? {};
+    const ref: KubeObject = {
+      kind: obj.kind ?? 'Service',
+      apiVersion: obj.apiVersion ?? 'v1',
+      metadata: { name: m.name ?? '', ...(m.namespace ? { namespace: m.namespace } : {}), ...(m.uid ? { uid: m.uid } : {}), ...(m.resourceVersion ? { resourceVersion: m.resourceVersion } : {}) },
+    };
+    this.pendingEvents.push({ obj: ref, type, reason, message, term });
     void this.drainEvents();
   }
 
