@@ -1,7 +1,8 @@
 // Measures a real `ingot controller` process against 10,000 LoadBalancer Services on the fake API server:
 // time from the process start to every Service's status written, and the controller's RSS (peak while
-// working, and once idle). Run: node --import tsx scripts/controller-10k.ts [--services N] [--qps Q --burst B]...
-// Each `--qps Q --burst B` pair is one run (default: 50/100, then 1000/2000). Prints one JSON line per run.
+// working, and 5 s after the last write). Each `--qps Q --burst B` pair is one run (default: 50/100, then
+// 1000/2000); `--node-options "..."` sets NODE_OPTIONS for the controller only. One JSON line per run:
+//   node --import tsx scripts/controller-10k.ts [--services N] [--qps Q --burst B]... [--node-options S]
 //
 // The fake API server runs in this process on loopback and shares the machine's two cores with the
 // controller: the figures are an upper bound for what a real API server would allow.
@@ -76,7 +77,7 @@ async function run(services: number, qps: number, burst: number): Promise<Record
       }
     }, 100);
   });
-  // Idle RSS: after the burst, a few seconds later (no GC forced).
+  // RSS 5 s after the last status write (Events may still be going out; no GC forced).
   await new Promise((r) => setTimeout(r, 5000));
   const idle = child.pid !== undefined ? rssKiB(child.pid) : 0;
   const withStatus = server.list('/api/v1/services').filter((s) => ((s.status as { loadBalancer?: { ingress?: unknown[] } } | undefined)?.loadBalancer?.ingress ?? []).length === 1).length;
@@ -87,7 +88,7 @@ async function run(services: number, qps: number, burst: number): Promise<Record
   await new Promise((r) => child.on('exit', r));
   await server.close();
   fs.rmSync(dir, { recursive: true, force: true });
-  return { services, qps, burst, secondsToAllWritten: done / 1000, peakRssMiB: +(peak / 1024).toFixed(1), idleRssMiB: +(idle / 1024).toFixed(1), withStatus, distinctIngress: ips.size, requests, events, node: process.version, nodeOptions };
+  return { services, qps, burst, secondsToAllWritten: done / 1000, peakRssMiB: +(peak / 1024).toFixed(1), rssAfter5sMiB: +(idle / 1024).toFixed(1), withStatus, distinctIngress: ips.size, requests, events, node: process.version, nodeOptions };
 }
 
 const services = Number(arg('--services', '10000'));
