@@ -416,6 +416,8 @@ export class Controller {
       // Leadership is checked again after the token bucket let the request go: the wait can be long.
       updated = await this.opts.client.api.patchServiceIngress(namespace, name, ips, rv, () => this.mayWrite(term));
     } catch (err) {
+      // The retry decides again; let it post the event this attempt could not.
+      if (term === this.term) this.core.forgetEvent(key);
       if (isNotFound(err)) return false; // deleted meanwhile: the watch brings the DELETED event
       if (!this.mayWrite(term)) return false; // not sent: no longer the leader
       // A 409 means the Service changed since the cache showed it: retry once the watch has caught up.

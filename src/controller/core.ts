@@ -266,6 +266,11 @@ export class ControllerCore {
     });
   }
 
+  /** The event decided for this key was not posted (its status write failed): the next decision posts it. */
+  forgetEvent(key: string): void {
+    this.lastEvent.delete(key);
+  }
+
   private event(key: string, r: AllocationResult): AllocationEvent | null {
     const e = allocationEvent(key, r);
     const k = eventKey(e);

@@ -103,6 +103,9 @@ describe('controller (in process, fake API server over HTTP)', () => {
     assert.deepEqual(statusOf(env.server, 'flaky'), ['10.0.0.0']);
     assert.deepEqual(statusOf(env.server, 'next'), ['10.0.0.1']);
     assert.match(await env.metrics.metrics(), /metallb_k8s_client_update_errors_total [3-9]/);
+    // The event of the decision whose write failed is posted once the retry succeeds.
+    await until(() => events(env.server).filter((e) => e.reason === 'IPAllocated').length === 2, 'both IPAllocated events');
+    assert.deepEqual(events(env.server).filter((e) => e.object === 'default/flaky').map((e) => e.message), ['Assigned IP ["10.0.0.0"]']);
   });
 
   test('type change away from LoadBalancer clears the status and frees the IP', async () => {
