@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { runIngot } from '../../helpers/cli.js';
 import { renderStatus } from '../../../src/cli/status.js';
 import { durationFlag } from '../../../src/cli/controller.js';
-import { inProcess, service, statusOf, until } from './support.js';
+import { getJson, inProcess, service, spawnController, statusOf, tmpDir, until, writeKubeconfig } from './support.js';
 
 describe('ingot controller: flags', () => {
   test('--help lists every flag of the contract', () => {
@@ -45,6 +45,21 @@ describe('ingot controller: flags', () => {
     assert.equal(durationFlag('1500ms', '--x'), 1500);
     assert.equal(durationFlag('1m', '--x'), 60000);
     assert.match(String(durationFlag('0s', '--x')), /positive/);
+  });
+});
+
+describe('ingot controller: an unreachable API server', () => {
+  test('alive (/healthz 200) but not ready (/readyz 503); SIGTERM exits 0 at once', async () => {
+    const ctl = spawnController(writeKubeconfig(tmpDir(), 'http://127.0.0.1:1'), 'lonely');
+    const port = await ctl.metricsPort();
+    assert.equal((await getJson(port, '/healthz')).status, 200);
+    assert.equal((await getJson(port, '/readyz')).status, 503);
+    const st = (await getJson(port, '/status')).body as { config: { loaded: boolean }; leader: { isLeader: boolean } };
+    assert.equal(st.config.loaded, false);
+    assert.equal(st.leader.isLeader, false);
+    const t0 = Date.now();
+    assert.equal(await ctl.terminate(), 0);
+    assert.ok(Date.now() - t0 < 5000, `exit took ${Date.now() - t0} ms`);
   });
 });
 
