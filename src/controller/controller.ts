@@ -318,11 +318,16 @@ export class Controller {
     if (!this.leading || !this.services.hasSynced() || this.core.hasSynced) return;
     const keys = this.core.markSynced();
     this.log.info('stateSynced', { services: keys.length, claimed: this.core.allocations().length });
+    // The latest ConfigMap is judged against the claims just made (see handleConfig).
+    this.queue.add(CONFIG_KEY);
     for (const k of keys) this.queue.add(k);
   }
 
   private async handleConfig(): Promise<void> {
     if (!this.configMaps.hasSynced()) return;
+    // A new leader with a good config waits for its claims: judged against an empty allocator, a config
+    // that orphans a status address would be accepted. handleSync queues this key again.
+    if (this.leading && !this.core.hasSynced && this.core.goodConfigText !== null) return;
     const cm = this.configMaps.get(`${this.ns}/${this.cmName}`);
     const text = cm === undefined ? null : (cm.data?.[CONFIG_DATA_KEY] ?? null);
     const before = this.core.goodConfigText;

@@ -204,6 +204,24 @@ describe('controller (in process, fake API server over HTTP)', () => {
     assert.equal(env.server.requests.filter((r) => r.method === 'PATCH').length, before);
   });
 
+  test('a config refused on a standby stays refused when it becomes leader: claims first, then the ConfigMap', async () => {
+    const env = await inProcess({ config: CONFIG, seed: [service('a')] });
+    await until(() => statusOf(env.server, 'a').length > 0, 'a to get an IP');
+    const lease = env.server.get(LEASES, 'ingot-controller')!;
+    env.server.set(LEASES, { ...lease, spec: { ...(lease.spec as object), holderIdentity: 'intruder', leaseDurationSeconds: 60, renewTime: microTime(Date.now()) } });
+    await until(() => !env.controller.isLeader(), 'leadership to be lost', 3000);
+    env.server.set(CONFIGMAPS, configMap('address-pools:\n- name: small\n  protocol: bgp\n  addresses: [10.0.0.3/32]\n'));
+    await until(() => env.controller.status().config.stale, 'the standby to refuse the orphaning config');
+    assert.equal(events(env.server).filter((e) => e.kind === 'ConfigMap').length, 0, 'a standby posts no Event');
+    const now = env.server.get(LEASES, 'ingot-controller')!;
+    env.server.set(LEASES, { ...now, spec: { ...(now.spec as object), holderIdentity: '', leaseDurationSeconds: 1 } });
+    await until(() => env.controller.isLeader(), 'leading again', 8000);
+    await until(() => events(env.server).some((e) => e.kind === 'ConfigMap'), 'the new leader posts the Warning', 5000);
+    await sleep(300);
+    assert.equal(env.controller.status().config.stale, true);
+    assert.deepEqual(statusOf(env.server, 'a'), ['10.0.0.0'], 'the claim kept its address');
+  });
+
   test('the ConfigMap deleted: stale, the last good config keeps allocating', async () => {
     const env = await inProcess({ config: CONFIG, seed: [service('a')] });
     await until(() => statusOf(env.server, 'a').length > 0, 'a to get an IP');
