@@ -24,6 +24,7 @@ interface ControllerFlags {
   kubeApiQps: string;
   kubeApiBurst: string;
   metricsAddr: string;
+  publicStatus?: boolean;
   logLevel: string;
 }
 
@@ -102,7 +103,10 @@ export async function runController(flags: ControllerFlags, opts: { forceExit?: 
     logger: log,
     metrics,
   });
-  const server = createMetricsServer({ source: metrics, status: () => controller.status(), ready: () => controller.ready() });
+  // /status lists Services and the config state: loopback clients only unless --public-status (the metrics
+  // server enforces it where it supports `publicStatus`).
+  const serverOptions = { source: metrics, status: () => controller.status(), ready: () => controller.ready(), publicStatus: flags.publicStatus === true };
+  const server = createMetricsServer(serverOptions);
 
   // Signals first: a SIGTERM during startup must still shut down cleanly.
   let shutdown!: (sig: string) => void;
@@ -181,6 +185,7 @@ export function registerControllerCommand(program: Command): void {
     .option('--kube-api-qps <n>', 'sustained requests per second to the API server', String(DEFAULT_KUBE_API_QPS))
     .option('--kube-api-burst <n>', 'requests allowed at once to the API server', String(DEFAULT_KUBE_API_BURST))
     .option('--metrics-addr <host:port>', 'serve /metrics, /healthz, /readyz, /status here', '0.0.0.0:7472')
+    .option('--public-status', 'serve /status to every client, not only loopback ones (it lists Services and the config state)')
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
     .action(async (opts: ControllerFlags) => {
       process.exitCode = await runController(opts, { forceExit: true });
