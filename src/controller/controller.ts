@@ -10,7 +10,7 @@
 // which another leader has handed out since. A standby keeps its caches warm and runs a core that only
 // claims (it never passes the sync gate), so /status, the pool metrics and the config checks stay true.
 // Right before every write the replica checks that it still leads and that the term has not changed.
-import { serviceFromObject, type ServiceObject } from '../plan/cluster.js';
+import { ClusterError, serviceFromObject, type ServiceObject } from '../plan/cluster.js';
 import type { Logger } from '../log.js';
 import {
   EventRecorder,
@@ -218,12 +218,16 @@ export class Controller {
 
   // --- informer callbacks (the informer catches and counts what they throw) --------------------------------
 
+  /** The same converter as the cluster file's (src/plan/cluster.ts); null (logged) for a malformed object. */
   private convert(obj: KubeObject): ServiceObject | null {
-    const r = serviceFromObject(obj);
-    if (r.ok) return r.service;
-    // The API server validates Services, so this is a bug somewhere; the last good view of it stays.
-    this.log.error('serviceUnreadable', { error: r.error });
-    return null;
+    try {
+      return serviceFromObject(obj, `Service ${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? '?'}`);
+    } catch (err) {
+      // The API server validates Services, so this is a bug somewhere; the last good view of it stays.
+      if (!(err instanceof ClusterError)) throw err;
+      this.log.error('serviceUnreadable', { error: err.message });
+      return null;
+    }
   }
 
   private onService(obj: KubeObject): void {

@@ -252,23 +252,6 @@ function parseNode(o: Obj, where: string): NodeObject {
   return { name, labels, addresses, ready, unschedulable: r.bool(spec, 'unschedulable', 'spec.unschedulable') ?? false };
 }
 
-/**
- * One Service object (the wire JSON of an informer, or a document of a cluster file) as the allocator and the
- * planner read it: the same converter for both, so Kubernetes mode and files never disagree. A malformed
- * object is an error naming the object and the field.
- */
-export function serviceFromObject(o: unknown): { readonly ok: true; readonly service: ServiceObject } | { readonly ok: false; readonly error: string } {
-  const meta = isObj(o) && isObj(o['metadata']) ? o['metadata'] : {};
-  const label = `Service ${typeof meta['namespace'] === 'string' ? `${meta['namespace']}/` : ''}${String(meta['name'] ?? '?')}`;
-  if (!isObj(o)) return { ok: false, error: `${label}: want a Kubernetes object (a mapping), got ${show(o)}` };
-  try {
-    return { ok: true, service: parseService(o, label) };
-  } catch (e) {
-    if (e instanceof ClusterError) return { ok: false, error: e.message };
-    throw e;
-  }
-}
-
 /** Parses the text of a cluster file. Pure: the caller reads the file. */
 export function parseCluster(text: string): ClusterResult {
   try {
@@ -351,3 +334,10 @@ function parseClusterOrThrow(text: string): Cluster {
   }
   return { services, endpointSlices, nodes };
 }
+
+/**
+ * The object converters, shared by the cluster file and (Kubernetes mode) the informers, so a Service, an
+ * EndpointSlice or a Node means the same whichever way it arrived. Each takes one object as plain JSON and
+ * throws ClusterError naming `where` and the field when it is malformed.
+ */
+export { parseService as serviceFromObject, parseEndpointSlice as endpointSliceFromObject, parseNode as nodeFromObject, ClusterError };

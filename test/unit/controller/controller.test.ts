@@ -108,6 +108,16 @@ describe('controller (in process, fake API server over HTTP)', () => {
     assert.deepEqual(events(env.server).filter((e) => e.object === 'default/flaky').map((e) => e.message), ['Assigned IP ["10.0.0.0"]']);
   });
 
+  test('a malformed Service object is reported and skipped; the others are served', async () => {
+    const bad = service('bad');
+    (bad.spec as { ports: unknown[] }).ports = [{ port: 'http' }];
+    const env = await inProcess({ config: CONFIG, seed: [bad, service('good')] });
+    await until(() => statusOf(env.server, 'good').length > 0, 'good to get an IP');
+    assert.deepEqual(statusOf(env.server, 'bad'), []);
+    const line = env.logs.find((l) => l.event === 'serviceUnreadable');
+    assert.equal(line?.error, 'Service default/bad: spec.ports[0].port: want an integer 1-65535, got "http"');
+  });
+
   test('type change away from LoadBalancer clears the status and frees the IP', async () => {
     const env = await inProcess({ config: CONFIG, seed: [service('a')] });
     await until(() => statusOf(env.server, 'a').length > 0, 'a to get an IP');
