@@ -275,10 +275,9 @@ export class Informer<T extends KubeObject> {
             if (settled || !this.running) return;
             const r = this.onWatchEvent(ev);
             if (r !== undefined) {
-              // Settle first: abort() reports a clean end synchronously, which would hide the 410 (no relist).
-              const w = this.watch;
-              end(r);
-              w?.abort();
+              const handle = this.watch;
+              end(r); // first: aborting reports a clean end, which must not win
+              handle?.abort();
             }
           },
           (err) => end(err === null ? 'clean' : err),
