@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerConfigCommand } from './config.js';
+import { registerControllerCommand } from './controller.js';
 import { registerLabCommand } from './lab.js';
 import { registerPlanCommand } from './plan.js';
 import { registerSpeakerCommand } from './speaker.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerConfigCommand(program);
   registerPlanCommand(program);
   registerSpeakerCommand(program);
+  registerControllerCommand(program);
   registerStatusCommand(program);
   registerLabCommand(program);
   return program;

@@ -140,7 +140,20 @@ export class ControllerCore {
     this.config = config;
     this.configText = text;
     this.state = { loaded: true, stale: false, error: null };
+    // The first config after sync (or one that brings back a pool): status addresses are claimed before the
+    // re-queued Services are processed, so none of them is handed to another Service first.
+    if (this.synced) this.claimStatuses();
     return { ok: true, changed: true };
+  }
+
+  /** The text of the config in force (the last good one); null before any loaded. */
+  get goodConfigText(): string | null {
+    return this.configText;
+  }
+
+  /** A config refused for orphaned addresses is waiting to be tried again. */
+  get hasPendingConfig(): boolean {
+    return this.pending !== null;
   }
 
   /** Try a config that was refused for orphaned addresses once more (a Service changed or went away). */
@@ -165,15 +178,19 @@ export class ControllerCore {
    */
   markSynced(): string[] {
     this.synced = true;
+    return this.claimStatuses().map((s) => s.key);
+  }
+
+  /** Claims every status address not held yet, in the plan's order; returns that order. */
+  private claimStatuses(): ServiceObject[] {
     const order = processingOrder([...this.services.values()]);
-    if (this.config !== null) {
-      for (const svc of order) {
-        if (!this.ours(svc) || svc.type !== LOADBALANCER || (svc.statusIPs ?? []).length === 0) continue;
-        if (this.allocator.allocationOf(svc.key) !== undefined) continue;
-        this.allocator.claimStatus(svc);
-      }
+    if (this.config === null) return order;
+    for (const svc of order) {
+      if (!this.ours(svc) || svc.type !== LOADBALANCER || (svc.statusIPs ?? []).length === 0) continue;
+      if (this.allocator.allocationOf(svc.key) !== undefined) continue;
+      this.allocator.claimStatus(svc);
     }
-    return order.map((s) => s.key);
+    return order;
   }
 
   /** Keys of Services (ours, LoadBalancer) that hold no address: what a freed address may serve. */
@@ -247,6 +264,11 @@ export class ControllerCore {
       freed,
       log: { event: 'clearAssignment', reason: r.reason, message: r.message },
     });
+  }
+
+  /** The event decided for this key was not posted (its status write failed): the next decision posts it. */
+  forgetEvent(key: string): void {
+    this.lastEvent.delete(key);
   }
 
   private event(key: string, r: AllocationResult): AllocationEvent | null {

@@ -82,11 +82,11 @@ export class KubeApi {
    * stores for an empty list anyway). With `resourceVersion`, the patch only applies to that version (409
    * otherwise): a writer that decided on a stale Service loses instead of overwriting.
    */
-  patchServiceIngress(namespace: string, name: string, ips: readonly string[], resourceVersion?: string): Promise<KubeObject> {
+  patchServiceIngress(namespace: string, name: string, ips: readonly string[], resourceVersion?: string, guard?: () => boolean): Promise<KubeObject> {
     const ingress: LoadBalancerIngress[] | null = ips.length > 0 ? ips.map((ip) => ({ ip })) : null;
     const body: Record<string, unknown> = { status: { loadBalancer: { ingress } } };
     if (resourceVersion !== undefined) body.metadata = { resourceVersion };
-    return this.rest.request<KubeObject>('PATCH', paths.serviceStatus(namespace, name), { body, contentType: MERGE_PATCH });
+    return this.rest.request<KubeObject>('PATCH', paths.serviceStatus(namespace, name), { body, contentType: MERGE_PATCH, ...(guard ? { guard } : {}) });
   }
 
   // --- ConfigMap ------------------------------------------------------------------------------------------

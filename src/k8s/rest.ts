@@ -44,6 +44,12 @@ export interface RequestOptions {
   contentType?: string;
   /** Milliseconds before the request is aborted (default: the client's requestTimeoutMs). */
   timeoutMs?: number;
+  /**
+   * Checked after the rate limiter lets the request go, right before it is sent: false drops it with a
+   * KubeApiError (code 0, reason `Precondition`). The controller passes "still the leader", since the token
+   * wait can outlast a lease.
+   */
+  guard?: () => boolean;
 }
 
 export interface WatchHandle {
@@ -129,6 +135,7 @@ export class RestClient {
   /** Sends one request and returns the parsed JSON body; throws KubeApiError for any non-2xx or network error. */
   async request<T = unknown>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, options: RequestOptions = {}): Promise<T> {
     await this.opts.limiter.acquire();
+    if (options.guard !== undefined && !options.guard()) throw new KubeApiError(0, 'Precondition', `${method} ${path}: not sent (precondition no longer holds)`, method, path);
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const httpMethod = METHODS[method];

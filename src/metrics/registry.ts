@@ -8,6 +8,78 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 export { Registry };
 
+/** One pool's figures for the allocator gauges (both families summed, as MetalLB's are per pool). */
+export interface PoolFigures {
+  pool: string;
+  /** Usable addresses; a bigint beyond 2^53 (exported as the nearest float, as MetalLB's 9.22e18). */
+  capacity: number | bigint;
+  inUse: number;
+}
+
+/**
+ * The controller's metrics: MetalLB's allocator and config series (metallb-compat.md §4) plus the Kubernetes
+ * client layer's (K8sClientMetrics, with `ingot_leader`) in one registry. Unlike MetalLB, a pool's series are
+ * removed when the pool leaves the config, and `config_loaded_bool` says whether a config is in force.
+ */
+export class ControllerMetrics {
+  readonly registry: Registry;
+  /** Pass this to src/k8s (informers, work queue, leader election). */
+  readonly k8s: K8sClientMetrics;
+  private readonly addressesTotal: Gauge<'pool'>;
+  private readonly addressesInUse: Gauge<'pool'>;
+  private readonly configLoaded: Gauge;
+  private readonly configStale: Gauge;
+  private readonly pools = new Set<string>();
+
+  constructor(opts: MetricsOptions = {}) {
+    this.registry = opts.registry ?? new Registry();
+    const registers = [this.registry];
+    this.k8s = new K8sClientMetrics({ registry: this.registry, leaderElection: true });
+    this.addressesTotal = new Gauge({ name: 'metallb_allocator_addresses_total', help: 'Number of usable IP addresses, per pool', labelNames: ['pool'], registers });
+    this.addressesInUse = new Gauge({ name: 'metallb_allocator_addresses_in_use_total', help: 'Number of IP addresses in use, per pool', labelNames: ['pool'], registers });
+    this.configLoaded = new Gauge({ name: 'metallb_k8s_client_config_loaded_bool', help: '1 if the config was loaded at least once', registers });
+    this.configStale = new Gauge({ name: 'metallb_k8s_client_config_stale_bool', help: '1 if running on a stale configuration, because the latest config failed to load', registers });
+    this.configLoaded.set(0);
+    this.configStale.set(0);
+    if (opts.defaultMetrics === true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  setConfigState(loaded: boolean, stale: boolean): void {
+    this.configLoaded.set(loaded ? 1 : 0);
+    this.configStale.set(stale ? 1 : 0);
+  }
+
+  /** Replaces the per-pool series: pools absent from `figures` lose theirs. */
+  setPools(figures: Iterable<PoolFigures>): void {
+    const next = new Map<string, { capacity: number; inUse: number }>();
+    for (const f of figures) {
+      const cur = next.get(f.pool) ?? { capacity: 0, inUse: 0 };
+      cur.capacity += Number(f.capacity);
+      cur.inUse += f.inUse;
+      next.set(f.pool, cur);
+    }
+    for (const pool of this.pools) {
+      if (next.has(pool)) continue;
+      this.addressesTotal.remove({ pool });
+      this.addressesInUse.remove({ pool });
+    }
+    this.pools.clear();
+    for (const [pool, v] of next) {
+      this.pools.add(pool);
+      this.addressesTotal.set({ pool }, v.capacity);
+      this.addressesInUse.set({ pool }, v.inUse);
+    }
+  }
+
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
 export interface MetricsOptions {
   /** Registry to register into; a new one when absent (never the global default: see README). */
   registry?: Registry;

@@ -186,6 +186,29 @@ describe('ControllerCore', () => {
     assert.equal(c.configState.stale, false);
   });
 
+  test('a config that arrives after sync claims every status address before any Service is processed', () => {
+    const c = new ControllerCore();
+    c.observe(svc('first-without-status'));
+    c.observe(svc('holder', { statusIPs: ['10.0.0.0'] }));
+    c.markSynced();
+    assert.deepEqual(c.setConfigText(CONFIG), { ok: true, changed: true });
+    // Processed in the order a re-queue would: the Service without status must not take the held address.
+    assert.deepEqual(c.process('ns/first-without-status').writeStatus, ['10.0.0.1']);
+    assert.equal(c.process('ns/holder').writeStatus, null);
+    assert.equal(c.goodConfigText, CONFIG);
+  });
+
+  test('a refused config is kept pending and retried; a good one clears it', () => {
+    const c = core();
+    c.markSynced();
+    run(c, svc('a'));
+    assert.equal(c.setConfigText('address-pools: []\n').ok, false);
+    assert.equal(c.hasPendingConfig, true);
+    assert.deepEqual(c.setConfigText(CONFIG), { ok: true, changed: false });
+    assert.equal(c.hasPendingConfig, false);
+    assert.equal(c.configState.stale, false);
+  });
+
   test('no config yet: nothing is allocated', () => {
     const c = new ControllerCore();
     c.markSynced();
