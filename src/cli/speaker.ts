@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Command } from 'commander';
-import { createLogger, isLogLevel, LOG_LEVELS, type Logger } from '../log.js';
+import { createLogger, isLogLevel, LOG_LEVELS, type Logger, type LogLevel } from '../log.js';
 import { SpeakerMetrics } from '../metrics/registry.js';
 import { createMetricsServer } from '../metrics/server.js';
 import { BgpSpeaker } from '../speaker/bgp-speaker.js';
@@ -74,16 +74,10 @@ export async function runSpeaker(flags: SpeakerFlags, opts: { forceExit?: boolea
   }
   const configFile = flags.config;
   const clusterFile = flags.cluster;
-  if (!isLogLevel(flags.logLevel)) return usage(`--log-level: want one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(flags.logLevel)}`);
-  const metricsAddr = parseHostPort(flags.metricsAddr, '--metrics-addr');
-  if (typeof metricsAddr === 'string') return usage(metricsAddr);
-  let listen: HostPort | null = null;
-  if (flags.bgpListen !== 'off') {
-    const l = parseHostPort(flags.bgpListen, '--bgp-listen');
-    if (typeof l === 'string') return usage(l);
-    listen = l;
-  }
-  const log = createLogger({ level: flags.logLevel }).with({ node: nodeName });
+  const common = commonFlags(flags);
+  if (typeof common === 'string') return usage(common);
+  const { logLevel, metricsAddr, listen } = common;
+  const log = createLogger({ level: logLevel }).with({ node: nodeName });
   const metrics = new SpeakerMetrics({ defaultMetrics: true });
   const speaker = new BgpSpeaker({ nodeName, listen, metrics, logger: log });
   const agent = new NodeAgent({ nodeName, announcers: [new BgpAnnouncer(speaker), new Layer2Placeholder(nodeName)], metrics, logger: log });
@@ -213,21 +207,26 @@ export function listenHttp(server: Server, at: HostPort): Promise<void> {
   });
 }
 
+/** The flags both modes share: log level, metrics address, BGP listener. A string is the usage error. */
+function commonFlags(flags: SpeakerFlags): { logLevel: LogLevel; metricsAddr: HostPort; listen: HostPort | null } | string {
+  const logLevel = flags.logLevel;
+  if (!isLogLevel(logLevel)) return `--log-level: want one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`;
+  const metricsAddr = parseHostPort(flags.metricsAddr, '--metrics-addr');
+  if (typeof metricsAddr === 'string') return metricsAddr;
+  if (flags.bgpListen === 'off') return { logLevel, metricsAddr, listen: null };
+  const listen = parseHostPort(flags.bgpListen, '--bgp-listen');
+  return typeof listen === 'string' ? listen : { logLevel, metricsAddr, listen };
+}
+
 export function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
 /** Parses the Kubernetes-mode flags and hands over to speaker-kubernetes.ts (imported only now). */
 async function runKubernetesMode(flags: SpeakerFlags & { nodeName: string }, opts: { forceExit?: boolean }): Promise<number> {
-  if (!isLogLevel(flags.logLevel)) return usage(`--log-level: want one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(flags.logLevel)}`);
-  const metricsAddr = parseHostPort(flags.metricsAddr, '--metrics-addr');
-  if (typeof metricsAddr === 'string') return usage(metricsAddr);
-  let listen: HostPort | null = null;
-  if (flags.bgpListen !== 'off') {
-    const l = parseHostPort(flags.bgpListen, '--bgp-listen');
-    if (typeof l === 'string') return usage(l);
-    listen = l;
-  }
+  const common = commonFlags(flags);
+  if (typeof common === 'string') return usage(common);
+  const { logLevel, metricsAddr, listen } = common;
   const qps = numberFlag(flags.kubeApiQps, '--kube-api-qps', 50);
   if (typeof qps === 'string') return usage(qps);
   const burst = numberFlag(flags.kubeApiBurst, '--kube-api-burst', 100);
@@ -243,7 +242,7 @@ async function runKubernetesMode(flags: SpeakerFlags & { nodeName: string }, opt
       ...(flags.lbClass !== undefined ? { lbClass: flags.lbClass } : {}),
       kubeApiQps: qps,
       kubeApiBurst: burst,
-      logLevel: flags.logLevel,
+      logLevel,
       metricsAddr,
       metricsAddrText: flags.metricsAddr,
       listen,
