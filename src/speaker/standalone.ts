@@ -103,6 +103,11 @@ export interface StandaloneOptions {
   readonly watch?: boolean;
   /** Timers (the debounce); default the system clock. */
   readonly clock?: Clock;
+  /**
+   * Called with each newly applied cluster file (first load included), before the agent gets the state:
+   * the speaker takes the Layer 2 members (Nodes and their InternalIPs) from it.
+   */
+  readonly onCluster?: (cluster: Cluster) => void;
 }
 
 /** The files' StateSource: keeps a node agent in line with the two files. */
@@ -119,6 +124,7 @@ export class Standalone implements StateSource {
   private closed = false;
   private warnedNodeMissing = false;
   private last: Snapshot | null = null;
+  private appliedCluster: Cluster | null = null;
   /** Files whose latest content is bad (their last good content is in force). */
   readonly stale = new Map<string, string>();
   /** How many times a state was applied to the agent. */
@@ -200,6 +206,14 @@ export class Standalone implements StateSource {
 
   private apply(): void {
     if (this.config === null || this.cluster === null) return;
+    if (this.o.onCluster !== undefined && this.cluster !== this.appliedCluster) {
+      try {
+        this.o.onCluster(this.cluster);
+      } catch (e) {
+        this.log.error('clusterHookFailed', { error: e });
+      }
+    }
+    this.appliedCluster = this.cluster;
     const next = snapshotOf(this.config, this.cluster, this.o.nodeName);
     if (next.nodeMissing && !this.warnedNodeMissing) {
       this.warnedNodeMissing = true;
