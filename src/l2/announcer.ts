@@ -92,6 +92,8 @@ export class Layer2Announcer implements Announcer {
   /** Key IPs we currently win against another claimant (re-announced once when the contest starts). */
   private readonly contested = new Set<string>();
   private stopped = false;
+  /** Members heard alive at the last recompute (to notice one coming back). */
+  private aliveBefore = new Set<string>();
 
   constructor(private readonly opts: Layer2AnnouncerOptions) {
     this.engine = opts.engine;
@@ -309,6 +311,15 @@ export class Layer2Announcer implements Announcer {
       }
     }
     this.owners = owners;
+    // A member we did not hear a moment ago is back (a healed partition, a restart): while we could not hear
+    // each other it may have taken our IPs and moved clients' neighbour entries to its MAC, and it may already
+    // have withdrawn before its claim reached us (so no contest is ever seen here). Re-announce what we keep.
+    const alive = new Set(view.members.filter((m) => m.status === 'alive').map((m) => m.name));
+    const returned = [...alive].some((n) => !this.aliveBefore.has(n));
+    this.aliveBefore = alive;
+    if (returned && view.ready) {
+      for (const [ip, rec] of owners) if (rec.owner === this.node.name && this.claims.has(ip) && !reclaim.includes(ip)) reclaim.push(ip);
+    }
     this.opts.metrics?.setMembersAlive(view.members.filter((m) => m.status === 'alive').length);
     if (lost) {
       this.pushLocal();
