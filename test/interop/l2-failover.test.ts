@@ -9,7 +9,8 @@
 // everything in and out of its eth0, below the packet sockets), 20 trials each, timed from the fault to the first request served by the new owner
 // (a prober in the client namespace starts one HTTP request every 20 ms, each with its own TCP connection);
 // after every convergence no VIP is answered by two MACs (tcpdump in the client namespace for the whole
-// suite); a forged liveness packet (wrong key) changes nothing.
+// suite); a forged liveness packet (wrong key) changes nothing; a speaker without CAP_NET_RAW keeps running
+// and says why in /status.
 //
 // Run under the shared lock: flock /tmp/ingot-netns.lock node --import tsx --test test/interop/l2-failover.test.ts
 import { after, before, describe, it } from 'node:test';
@@ -270,7 +271,7 @@ function readLoad(): string {
 const MEDIAN_MS = 500;
 const MAX_MS = Number(process.env.L2_FAILOVER_MAX_MS ?? 1000);
 
-describe('Layer 2 failover between real speakers (ARP, NDP, kill -9, cut link, forged liveness)', { skip: interopSkip({ binaries: ['arping', 'ndisc6', 'tcpdump', 'curl', 'nft'] }) }, () => {
+describe('Layer 2 failover between real speakers (ARP, NDP, kill -9, cut link, forged liveness)', { skip: interopSkip({ binaries: ['arping', 'ndisc6', 'tcpdump', 'curl', 'nft', 'setpriv'] }) }, () => {
   let prober: ChildProcess;
 
   before(async () => {
@@ -349,6 +350,29 @@ describe('Layer 2 failover between real speakers (ARP, NDP, kill -9, cut link, f
     assert.equal(await converged(NODES), owner);
     assert.ok(neigh(VIP4).includes(ADDR[owner].mac), neigh(VIP4));
     for (const n of NODES) assert.ok(dropped(n) >= before[n]! + 20, `${n}: unauthenticated drops ${before[n]} → ${dropped(n)}`);
+  });
+
+  it('without CAP_NET_RAW a speaker keeps running, and /status says why its layer2 Services are not announced', async () => {
+    // An extra speaker in the client namespace (a node "n9" outside the cluster file), the capability
+    // dropped from its bounding set: Layer 2 cannot open a packet socket.
+    const args = [
+      '--bounding-set=-net_raw', '--inh-caps=-net_raw', INGOT_BIN, 'speaker', '--node-name', 'n9',
+      '--config', join(dir, 'config.yaml'), '--cluster', join(dir, 'cluster.yaml'), '--metrics-addr', '127.0.0.1:7473',
+      '--bgp-listen', 'off', '--ml-secret-key-file', join(dir, 'key'), '--ml-bind-port', '7950',
+    ];
+    const c = lab.spawn('client', 'setpriv', args, { cwd: REPO_ROOT, stdio: 'ignore' });
+    try {
+      const st = await waitFor('the capability-less speaker\'s /status', () => {
+        const r = spawnSync('ip', ['netns', 'exec', lab.ns('client'), 'curl', '-s', '-m', '2', 'http://127.0.0.1:7473/status'], { encoding: 'utf8', timeout: 5000 });
+        return r.status === 0 && r.stdout.startsWith('{') ? (JSON.parse(r.stdout) as { announcements: { service: string; reason: string }[]; layer2: { error: string } }) : undefined;
+      }, { timeoutMs: 30_000, intervalMs: 200 });
+      assert.match(st.layer2.error, /^Layer 2 needs CAP_NET_RAW: /);
+      assert.equal(st.announcements.find((a) => a.service === 'default/web')?.reason, 'layer2Unavailable');
+      const text = spawnSync('ip', ['netns', 'exec', lab.ns('client'), INGOT_BIN, 'status', '--addr', '127.0.0.1:7473'], { encoding: 'utf8', timeout: 30_000 });
+      assert.match(text.stdout, /Layer 2: not running on this node\n\s+error: Layer 2 needs CAP_NET_RAW/, text.stdout + text.stderr);
+    } finally {
+      c.kill('SIGTERM');
+    }
   });
 
   const killRows: { v4: number; v6: number }[] = [];
