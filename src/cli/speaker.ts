@@ -1,5 +1,7 @@
 // `ingot speaker` (contract: ../shared/spec/cli.md). Standalone mode only for now: `--node-name N --config F
 // --cluster F`; Kubernetes mode (`--kubeconfig`, or neither file) is a later issue and a usage error here.
+// The agent gets two announcers: BGP, and Layer 2 from createLayer2Announcer (src/l2/create.ts; members from the
+// cluster file's Nodes, key from --ml-secret-key-file, required when the config has a layer2 pool).
 // I/O lives here: flags, the metrics server, signals. SIGTERM/SIGINT: Cease / Administrative Shutdown with
 // an RFC 9003 message to every peer, bounded wait, exit 0. SIGHUP: re-read both files.
 // Exit codes: 0 clean shutdown; 1 invalid config or cluster file at startup; 2 usage error, unreadable file,

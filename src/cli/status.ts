@@ -47,6 +47,7 @@ const REASONS: Readonly<Record<string, string>> = {
   mixedProtocols: 'the IPs lie in pools of different protocols',
   layer2Unavailable: 'Layer 2 cannot run on this node (see the Layer 2 error below)',
   notOwner: 'layer2: another node owns this IP',
+  membershipNotReady: 'layer2: still learning the other speakers\' claims (start-up)',
   loadBalancerClass: 'spec.loadBalancerClass names another implementation',
 };
 
