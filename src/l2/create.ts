@@ -109,6 +109,9 @@ export async function createLayer2Announcer(o: CreateLayer2Options): Promise<Cre
       ...(o.deadAfterMs !== undefined ? { deadAfterMs: o.deadAfterMs } : {}),
       ...(o.startupGraceMs !== undefined ? { startupGraceMs: o.startupGraceMs } : {}),
       ...(o.threadPriority !== undefined ? { threadPriority: o.threadPriority } : {}),
+      // The view (with each member's last-heard time) reaches /status this often; 100 ms keeps "last heard"
+      // well under the 300 ms dead timeout for a live member, at 10 small postMessages a second.
+      refreshMs: 100,
       log: log.with({ part: 'l2members' }),
     });
   } catch (err) {
