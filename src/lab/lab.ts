@@ -482,6 +482,8 @@ export class Lab {
     o.info(`  ip netns exec ilab-cli curl http://${vip ?? '192.168.131.1'}/             # from outside, through the router`);
     o.info('  vtysh -N ilab -c "show ip route bgp"                    # the router (FRR) view');
     o.info('  ip netns exec ilab-rtr ip route                         # the router kernel: multipath routes');
+    o.info('  ip netns exec ilab-lanc arping -c 3 -I eth0 192.168.129.240   # Layer 2: which node answers for the LAN VIP');
+    o.info('  ip netns exec ilab-lanc ip neigh                        # the LAN client\'s neighbour table');
     o.info(`  ip netns exec ilab-n1 ${ingot} status   # a speaker: sessions, announcements`);
     o.info(`  ${ingot} plan --config ${this.topo.configPath(this.topo.nodes[0]!)} --cluster ${this.topo.clusterPath(this.topo.nodes[0]!)}`);
     o.info(`  edit ${this.topo.dir}/n*/cluster.yaml (one copy per node) to add a Service; the speakers reload it`);
