@@ -85,8 +85,9 @@ export interface AnnounceSummary {
 }
 
 /**
- * The cluster-wide answer `ingot plan` prints: which nodes announce the Service. BGP is decided here;
- * layer2 leader election comes with the Layer 2 issue, so layer2 Services report their protocol and no nodes.
+ * The cluster-wide answer `ingot plan` prints for BGP: which nodes announce the Service. Layer 2 elects one
+ * owner per IP: `layer2AnnounceSummary` (src/l2/ownership.ts, which builds on this module, so the planner
+ * calls it directly); called here for a layer2 Service, this reports the protocol and no nodes.
  */
 export function announceSummary(
   config: Config,
@@ -97,7 +98,7 @@ export function announceSummary(
   const pool = poolOfService(config, service);
   if (!pool.ok) return { protocol: null, nodes: [], reason: pool.reason };
   if (pool.pool.protocol === 'layer2') {
-    return { protocol: 'layer2', nodes: [], reason: 'layer2 announcement is not implemented yet' };
+    return { protocol: 'layer2', nodes: [], reason: 'layer2: elected by layer2AnnounceSummary (src/l2/ownership.ts)' };
   }
   const announcing: string[] = [];
   const reasons = new Map<WithdrawReason, number>();

@@ -5,6 +5,8 @@
 // Exit codes: 0 clean shutdown; 1 invalid config file at startup, or an unexpected error at run time (after a
 // Cease to every peer); 2 usage error, unreadable or malformed file, or an address that cannot be bound.
 // /status answers loopback clients only unless --public-status (it lists peers, Services and paths).
+// The agent gets two announcers: BGP, and Layer 2 from createLayer2Announcer (src/l2/create.ts; members from the
+// cluster file's Nodes, key from --ml-secret-key-file, required when the config has a layer2 pool).
 import { isIP } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -15,7 +17,12 @@ import { createMetricsServer } from '../metrics/server.js';
 import { BgpSpeaker } from '../speaker/bgp-speaker.js';
 import { Standalone } from '../speaker/standalone.js';
 import { NodeAgent } from '../agent/agent.js';
-import { Layer2Placeholder } from '../agent/layer2-placeholder.js';
+import { readFileSync } from 'node:fs';
+import { parseConfig } from '../config/index.js';
+import { parseCluster, type Cluster } from '../plan/cluster.js';
+import { createLayer2Announcer, internalIp, Layer2Unavailable, membersFromNodes, type Layer2Handle } from '../l2/create.js';
+import { parseInterfaceList } from '../l2/interfaces.js';
+import type { MemberInput } from '../l2/membership.js';
 import { BgpAnnouncer } from '../speaker/bgp-announcer.js';
 
 export interface HostPort {
@@ -53,6 +60,30 @@ interface SpeakerFlags {
   bgpListen: string;
   logLevel: string;
   publicStatus?: boolean;
+  mlSecretKeyFile?: string;
+  mlBindAddr?: string;
+  mlBindPort: string;
+  l2Interfaces?: string;
+  l2RefreshMs: string;
+}
+
+/** The files as they are at startup (Standalone reads them again and reports their errors). */
+function peekFiles(configFile: string, clusterFile: string): { hasLayer2: boolean; cluster: Cluster | null } {
+  let hasLayer2 = false;
+  let cluster: Cluster | null = null;
+  try {
+    const r = parseConfig(readFileSync(configFile, 'utf8'));
+    if (r.ok) hasLayer2 = r.config.pools.some((p) => p.protocol === 'layer2');
+  } catch {
+    // unreadable: Standalone.start reports it
+  }
+  try {
+    const r = parseCluster(readFileSync(clusterFile, 'utf8'));
+    if (r.ok) cluster = r.cluster;
+  } catch {
+    // idem
+  }
+  return { hasLayer2, cluster };
 }
 
 /** How long the last-resort handler waits for the Cease NOTIFICATIONs before exiting 1. */
@@ -77,15 +108,83 @@ export async function runSpeaker(flags: SpeakerFlags, opts: { forceExit?: boolea
   const common = commonFlags(flags);
   if (typeof common === 'string') return usage(common);
   const { logLevel, metricsAddr, listen } = common;
+  // Layer 2 flags (checked before anything is started).
+  const mlPort = Number(flags.mlBindPort);
+  if (!/^\d{1,5}$/.test(flags.mlBindPort) || mlPort < 1 || mlPort > 65535) return usage(`--ml-bind-port: want a port 1-65535, got ${JSON.stringify(flags.mlBindPort)}`);
+  if (flags.mlBindAddr !== undefined && isIP(flags.mlBindAddr) === 0) return usage(`--ml-bind-addr: ${JSON.stringify(flags.mlBindAddr)} is not an IP address`);
+  const refreshMs = Number(flags.l2RefreshMs);
+  if (!/^\d+$/.test(flags.l2RefreshMs)) return usage(`--l2-refresh-ms: want a number of milliseconds (0: off), got ${JSON.stringify(flags.l2RefreshMs)}`);
+  let l2Interfaces: string[] = [];
+  try {
+    l2Interfaces = parseInterfaceList(flags.l2Interfaces ?? '');
+  } catch (e) {
+    return usage(errText(e));
+  }
+  const peek = peekFiles(configFile, clusterFile);
+  let key: Buffer | null = null;
+  if (flags.mlSecretKeyFile !== undefined) {
+    try {
+      key = readFileSync(flags.mlSecretKeyFile);
+    } catch (e) {
+      return usage(`--ml-secret-key-file ${flags.mlSecretKeyFile}: ${errText(e)}`);
+    }
+  } else if (peek.hasLayer2) {
+    return usage('the config has a layer2 pool: --ml-secret-key-file FILE is required (the key the speakers share to sign their liveness packets, at least 16 bytes)');
+  }
+
+
   const log = createLogger({ level: logLevel }).with({ node: nodeName });
   const metrics = new SpeakerMetrics({ defaultMetrics: true });
   const speaker = new BgpSpeaker({ nodeName, listen, metrics, logger: log });
-  const agent = new NodeAgent({ nodeName, announcers: [new BgpAnnouncer(speaker), new Layer2Placeholder(nodeName)], metrics, logger: log });
-  const standalone = new Standalone({ nodeName, configFile, clusterFile, agent, logger: log, metrics });
+
+  // Layer 2: members are the cluster file's Nodes (InternalIP of the liveness socket's family).
+  const selfNode = peek.cluster?.nodes.find((n) => n.name === nodeName);
+  const bindAddress = flags.mlBindAddr ?? (selfNode ? internalIp(selfNode) : null) ?? '0.0.0.0';
+  const family: 4 | 6 = isIP(bindAddress) === 6 ? 6 : 4;
+  let members: MemberInput[] = [];
+  const membersOf = (cluster: Cluster): MemberInput[] => {
+    const r = membersFromNodes(cluster.nodes, family);
+    if (r.skipped.length > 0) log.warn('layer2NodesWithoutAddress', { nodes: r.skipped, family: `IPv${family}`, effect: 'not liveness members' });
+    return r.members;
+  };
+  if (peek.cluster !== null) members = membersOf(peek.cluster);
+  let l2: Layer2Handle;
+  if (key === null) {
+    l2 = new Layer2Unavailable(nodeName, 'Layer 2 is off: no --ml-secret-key-file was given');
+  } else {
+    const created = await createLayer2Announcer({
+      nodeName: nodeName,
+      members,
+      key,
+      bindAddress,
+      port: mlPort,
+      interfaces: l2Interfaces,
+      refreshMs,
+      registry: metrics.registry,
+      logger: log,
+    });
+    l2 = created.announcer;
+  }
+  const agent = new NodeAgent({ nodeName, announcers: [new BgpAnnouncer(speaker), l2], metrics, logger: log });
+  const standalone = new Standalone({
+    nodeName,
+    configFile,
+    clusterFile,
+    agent,
+    logger: log,
+    metrics,
+    onCluster: (cluster) => {
+      const next = membersOf(cluster);
+      if (JSON.stringify(next) === JSON.stringify(members)) return;
+      members = next;
+      log.info('layer2MembersChanged', { members: next.map((m) => m.name) });
+      l2.setMembers(next);
+    },
+  });
   let ready = false;
   const server = createMetricsServer({
     source: metrics,
-    status: () => ({ ...speaker.status(), announcements: agent.announcements(), ...standalone.statusFiles() }),
+    status: () => ({ ...speaker.status(), announcements: agent.announcements(), layer2: l2.status(), ...standalone.statusFiles() }),
     ready: () => ready,
     publicStatus: flags.publicStatus === true,
   });
@@ -154,6 +253,7 @@ export async function runSpeaker(flags: SpeakerFlags, opts: { forceExit?: boolea
   const err = await standalone.start();
   if (err !== null) {
     cleanup();
+    await l2.stop();
     await speaker.stop({ timeoutMs: 100 });
     server.close();
     // Read errors already name the file; parse errors do not.
@@ -166,6 +266,7 @@ export async function runSpeaker(flags: SpeakerFlags, opts: { forceExit?: boolea
   } catch (e) {
     cleanup();
     standalone.close();
+    await l2.stop();
     await speaker.stop({ timeoutMs: 1000 });
     server.close();
     return usage(`--bgp-listen ${flags.bgpListen}: ${errText(e)}`);
@@ -177,6 +278,8 @@ export async function runSpeaker(flags: SpeakerFlags, opts: { forceExit?: boolea
   ready = false;
   log.info('shutdown', { signal: sig });
   standalone.close();
+  // Layer 2 first: its leave message lets the other speakers take the IPs over at once.
+  await l2.stop().catch((e: unknown) => log.error('shutdownError', { error: e }));
   await shutdownSpeaker(speaker, nodeName, sig, log);
   server.closeAllConnections();
   await new Promise<void>((r) => server.close(() => r()));
@@ -279,6 +382,11 @@ export function registerSpeakerCommand(program: Command): void {
     .option('--public-status', 'serve /status to every client, not only loopback ones (it lists peers, Services and file paths)')
     .option('--bgp-listen <addr:port|off>', 'accept BGP connections from configured peers here ([::]:PORT: IPv4 and IPv6)', '0.0.0.0:179')
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
+    .option('--ml-secret-key-file <file>', 'Layer 2 liveness key (the speakers share it; >= 16 bytes); required when the config has a layer2 pool')
+    .option('--ml-bind-addr <ip>', "Layer 2 liveness address (default: this node's InternalIP in the cluster file, else 0.0.0.0)")
+    .option('--ml-bind-port <port>', 'Layer 2 liveness UDP port (every speaker uses the same)', '7946')
+    .option('--l2-interfaces <a,b>', 'answer ARP/NDP only on these interfaces (default: those whose subnet holds the IP)')
+    .option('--l2-refresh-ms <ms>', 're-send gratuitous ARP/NA for owned IPs this often (0: only on takeover)', '0')
     .action(async (opts: SpeakerFlags) => {
       process.exitCode = await runSpeaker(opts, { forceExit: true });
     });

@@ -45,8 +45,10 @@ const REASONS: Readonly<Record<string, string>> = {
   nodeExcluded: 'this node has the label node.kubernetes.io/exclude-from-external-load-balancers',
   noPeers: "BGP pool, but no peer's node-selectors select this node",
   mixedProtocols: 'the IPs lie in pools of different protocols',
-  layer2Pool: 'layer2 pool (not announced over BGP)',
+  layer2Pool: 'layer2 pool (Layer 2 not wired in this mode yet)',
+  layer2Unavailable: 'Layer 2 cannot run on this node (see the Layer 2 error below)',
   notOwner: 'layer2: another node owns this IP',
+  membershipNotReady: 'layer2: still learning the other speakers\' claims (start-up)',
   loadBalancerClass: 'spec.loadBalancerClass names another implementation',
 };
 
@@ -104,12 +106,18 @@ function announcementsSection(list: unknown[]): string {
 
 function layer2Section(l2: Obj): string {
   const out: string[] = [];
+  if (l2['error'] !== undefined && l2['error'] !== null) out.push(`Layer 2: not running on this node\n  error: ${str(l2['error'])}`);
   const ips = arr(l2['ips'] ?? l2['ownership']);
   const rows = ips.filter(isObj).map((e) => [str(e['ip']), str(e['owner']), arr(e['eligible']).map((x) => str(x)).join(',') || '-', str(e['service'] ?? arr(e['services']).join(','))]);
   out.push(`Layer 2 ownership (${rows.length} IPs)\n${rows.length === 0 ? '  none' : table(['IP', 'OWNER', 'ELIGIBLE', 'SERVICE'], rows)}`);
   const members = arr(l2['members']).filter(isObj);
   if (members.length > 0) {
-    const mrows = members.map((m) => [str(m['name']), str(m['address']), m['alive'] === false ? 'dead' : 'alive', m['lastHeardMs'] === undefined ? str(m['lastHeard']) : `${str(m['lastHeardMs'])} ms ago`]);
+    const mrows = members.map((m) => [
+      str(m['name']),
+      str(m['address']),
+      m['status'] === 'self' ? 'self' : m['alive'] === false ? 'dead' : 'alive',
+      m['status'] === 'self' ? '-' : m['lastHeardMs'] === undefined || m['lastHeardMs'] === null ? str(m['lastHeard'], 'never') : `${str(m['lastHeardMs'])} ms ago`,
+    ]);
     out.push(`Members (${members.length})\n${table(['NODE', 'ADDRESS', 'STATE', 'LAST HEARD'], mrows)}`);
   }
   return out.join('\n\n');

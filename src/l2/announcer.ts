@@ -4,41 +4,24 @@
 // the membership view changes; a speaker that loses an IP stops answering at once (before the agent re-syncs),
 // and the agent is told to re-decide its Services through onInvalidate.
 import { EXCLUDE_LABEL, poolOfService, type EndpointView, type NodeView, type ServiceView } from '../announce/index.js';
+import type { Announcer, AnnouncementDetail } from '../agent/types.js';
 import type { Config, Pool } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { Layer2MemberMetrics } from '../metrics/registry.js';
+import type { Layer2Engine as FrameEngine } from './engine.js';
 import type { Membership, MembershipView } from './member-driver.js';
+import type { MemberInput } from './membership.js';
 import { canonicalKey, claimsOn, decideOwner, demandOf, eligibleFor, type Layer2Demand, type LiveMember, type OwnerBasis } from './ownership.js';
 
-// Local copies of the agent seam (src/agent/types.ts is being written concurrently; the lead switches the import).
-export interface Announcer {
-  readonly protocol: 'bgp' | 'layer2';
-  setConfig(config: Config): void;
-  setNode(node: NodeView): void;
-  /** MetalLB's ShouldAnnounce: null = announce from this node, else the reason (metallb-compat §3.1/§3.5: e.g. 'notOwner'). */
-  shouldAnnounce(svc: ServiceView, endpoints: readonly EndpointView[]): string | null;
-  setBalancer(key: string, ips: readonly string[], pool: Pool): void;
-  deleteBalancer(key: string): void;
-  /** The announcer's own inputs changed (membership/ownership): the agent re-decides its Services. */
-  onInvalidate(cb: () => void): void;
-  status(): unknown;
-  stop(opts?: unknown): Promise<void>;
-}
-
-/** The frame engine (src/l2/engine.ts, another part): answers ARP/NDP for the owned IPs. */
-export interface Layer2Engine {
-  /** New IPs get a gratuitous burst. */
-  setOwned(ips: readonly string[]): void;
-  onConflict(cb: (ip: string, otherMac: string, iface: string) => void): void;
-  /**
-   * Optional: a gratuitous burst now for IPs already owned. Used when this node wins a conflict: the loser's
-   * takeover burst may have moved clients' neighbour entries to its MAC. Without it the announcer drops and
-   * re-adds the IPs in one synchronous pair of setOwned calls ("new IPs get a gratuitous burst").
-   */
+/**
+ * The frame engine as the announcer uses it: src/l2/engine.ts's `Layer2Engine` (reannounce optional, so a
+ * recording engine in tests may leave it out; without it the announcer drops and re-adds the IPs in one
+ * synchronous pair of setOwned calls, "new IPs get a gratuitous burst").
+ */
+export type Layer2Engine = Omit<FrameEngine, 'reannounce' | 'status'> & {
   reannounce?(ips: readonly string[]): void;
   status(): unknown;
-  stop(): Promise<void>;
-}
+};
 
 /** What the Kubernetes adapter turns into an Event on the Services (type Warning, reason "Layer2Conflict"). */
 export interface Layer2ConflictEvent {
@@ -63,6 +46,8 @@ export interface Layer2AnnouncerOptions {
   /** Split-brain hook: Kubernetes mode posts an Event. */
   readonly onConflict?: (event: Layer2ConflictEvent) => void;
 }
+
+const NO_DETAIL: AnnouncementDetail = Object.freeze({ prefixes: [], peers: [] });
 
 interface ServiceRecord {
   readonly keyIp: string;
@@ -107,6 +92,8 @@ export class Layer2Announcer implements Announcer {
   /** Key IPs we currently win against another claimant (re-announced once when the contest starts). */
   private readonly contested = new Set<string>();
   private stopped = false;
+  /** Members heard alive at the last recompute (to notice one coming back). */
+  private aliveBefore = new Set<string>();
 
   constructor(private readonly opts: Layer2AnnouncerOptions) {
     this.engine = opts.engine;
@@ -197,12 +184,25 @@ export class Layer2Announcer implements Announcer {
     this.invalidators.push(cb);
   }
 
+  /** Layer 2 has no End-of-RIB: nothing is held back until the first full state. */
+  synced(): void {}
+
+  detail(_key: string): AnnouncementDetail {
+    return NO_DETAIL;
+  }
+
+  /** The cluster's nodes changed (standalone: the cluster file's Nodes; Kubernetes: the Node informer). */
+  setMembers(members: readonly MemberInput[]): void {
+    this.membership.setMembers(members);
+  }
+
   status(): unknown {
     const view = this.membership.view();
     const now = this.wall();
     const keyIps = new Set<string>([...this.owners.keys(), ...this.claims.keys()]);
     const ips = [...keyIps].sort().map((ip) => {
       const o = this.owners.get(ip);
+      const services = [...new Set([...this.balancers.entries()].filter(([, b]) => b.keyIp === ip).map(([k]) => k).concat([...this.services.entries()].filter(([, r]) => r.keyIp === ip).map(([k]) => k)))].sort();
       return {
         ip,
         owner: o?.owner ?? null,
@@ -210,7 +210,8 @@ export class Layer2Announcer implements Announcer {
         eligible: o?.eligible ?? [],
         claimants: Object.fromEntries([...(o?.claimants ?? new Map<string, number>())].map(([n, s]) => [n, new Date(s).toISOString()])),
         announcing: this.claims.has(ip),
-        services: [...this.balancers.entries()].filter(([, b]) => b.keyIp === ip).map(([k]) => k).sort(),
+        services,
+        service: services.join(','),
         lastConflict: this.conflicts.get(ip) ?? null,
       };
     });
@@ -221,6 +222,8 @@ export class Layer2Announcer implements Announcer {
         name: m.name,
         address: m.address,
         status: m.status,
+        alive: m.status === 'alive' || m.status === 'self',
+        lastHeardMs: m.status === 'self' ? 0 : m.lastHeard === null ? null : Math.max(0, now - m.lastHeard),
         lastHeard: m.lastHeard === null ? null : new Date(m.lastHeard).toISOString(),
         silentMs: m.lastHeard === null ? null : Math.max(0, now - m.lastHeard),
         excluded: m.excluded,
@@ -308,6 +311,15 @@ export class Layer2Announcer implements Announcer {
       }
     }
     this.owners = owners;
+    // A member we did not hear a moment ago is back (a healed partition, a restart): while we could not hear
+    // each other it may have taken our IPs and moved clients' neighbour entries to its MAC, and it may already
+    // have withdrawn before its claim reached us (so no contest is ever seen here). Re-announce what we keep.
+    const alive = new Set(view.members.filter((m) => m.status === 'alive').map((m) => m.name));
+    const returned = [...alive].some((n) => !this.aliveBefore.has(n));
+    this.aliveBefore = alive;
+    if (returned && view.ready) {
+      for (const [ip, rec] of owners) if (rec.owner === this.node.name && this.claims.has(ip) && !reclaim.includes(ip)) reclaim.push(ip);
+    }
     this.opts.metrics?.setMembersAlive(view.members.filter((m) => m.status === 'alive').length);
     if (lost) {
       this.pushLocal();

@@ -23,6 +23,11 @@ export interface Layer2Engine {
   setOwned(ips: readonly string[]): void;
   /** Another MAC answered (ARP reply / NA, or its own gratuitous ARP) for an IP we own: split-brain guard input. */
   onConflict(cb: (ip: string, otherMac: string, iface: string) => void): void;
+  /**
+   * A gratuitous burst now for IPs already owned (others are ignored): the announcer calls it when this node
+   * wins a conflict, because the loser's takeover burst may have moved clients' entries to its MAC.
+   */
+  reannounce(ips: readonly string[]): void;
   /** Per IP: interfaces, rule, frames; per interface: sockets and errors; counters. */
   status(): Layer2Status;
   stop(): Promise<void>;
@@ -526,6 +531,24 @@ export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
 
     onConflict(cb) {
       conflictCbs.push(cb);
+    },
+
+    reannounce(ips) {
+      if (stopped) return;
+      for (const ip of ips) {
+        let key: string;
+        try {
+          key = canonical(ip);
+        } catch {
+          continue;
+        }
+        const s = owned.get(key);
+        if (s === undefined) continue;
+        // The burst of a takeover again; an earlier burst's remaining rounds are superseded.
+        for (const t of s.timers) clock.clearTimeout(t);
+        s.timers.clear();
+        burst(s, s.interfaces);
+      }
     },
 
     status() {

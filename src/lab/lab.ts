@@ -16,11 +16,12 @@
 // touches a namespace it did not make. The addresses are the article's; they exist only inside these
 // namespaces. The lab is product code (the interop tests reuse its namespace and router code).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetnsLab, waitFor, type LabJournalEntry } from './netns.js';
 import { INGOT_BIN, PACKAGE_ROOT } from './paths.js';
-import { Topology, nexthopsOf, type ConfigSpec, type LabNode, type ServiceSpec } from './topology.js';
+import { LAN_IF, Topology, nexthopsOf, type ConfigSpec, type LabNode, type ServiceSpec } from './topology.js';
 
 export const LAB_PREFIX = 'ilab';
 export const JOURNAL_DIR = '/run/ingot-lab';
@@ -244,6 +245,8 @@ export class Lab {
     }
     this.out.ok(`FRR ${this.frrVersion()} is up in ilab-rtr (AS ${ROUTER_ASN}, peer group NODES, maximum-paths 32)`);
     t.writeConfig(labConfigText());
+    // The speakers' shared liveness key (Kubernetes: the Secret ingot-memberlist). Random per lab.
+    writeFileSync(join(t.dir, 'memberlist.key'), randomBytes(32).toString('base64'), { mode: 0o600 });
     this.services = [{ name: 'web' }];
     t.writeCluster(this.services);
     Topology.prebuild();
@@ -281,8 +284,13 @@ export class Lab {
     }
   }
 
+  /** The speakers' Layer 2 flags: the liveness key (the lab's stand-in for the Secret ingot-memberlist). */
+  private speakerArgs(): string[] {
+    return ['--ml-secret-key-file', join(this.topo.dir, 'memberlist.key')];
+  }
+
   private startSpeakers(): void {
-    for (const n of this.topo.nodes) this.topo.startSpeaker(n, { detached: this.opts.keep });
+    for (const n of this.topo.nodes) this.topo.startSpeaker(n, { detached: this.opts.keep, extraArgs: this.speakerArgs() });
   }
 
   private async nexthops(prefix: string): Promise<string[]> {
@@ -375,9 +383,83 @@ export class Lab {
     return { narrowMs, withdrawMs };
   }
 
-  /** Step 4: a Layer 2 VIP and its failover (once Layer 2 exists in this build). */
-  async stepLayer2(): Promise<void> {
-    this.out.warn('Layer 2 mode is not in this build yet: this step will show ARP ownership and failover once it is');
+  /** The node whose eth-lan has this MAC. */
+  private nodeByMac(mac: string): LabNode | undefined {
+    return this.topo.nodes.find((n) => this.macOf(n) === mac);
+  }
+
+  private macOf(n: LabNode): string {
+    const link = this.topo.exec(n.ns, 'ip', ['-o', 'link', 'show', LAN_IF]);
+    return /link\/ether ([0-9a-f:]{17})/.exec(link)?.[1] ?? '?';
+  }
+
+  /** The owner of `ip` as every running speaker reports it in /status (undefined until they agree). */
+  private layer2Owner(ip: string, nodes: readonly LabNode[]): string | undefined {
+    let owner: string | undefined;
+    for (const n of nodes) {
+      const r = this.topo.httpGet(n, '/status');
+      if (r.status !== 200) return undefined;
+      const l2 = (JSON.parse(r.body) as { layer2?: { ips?: { ip: string; owner: string | null }[] } }).layer2;
+      const o = l2?.ips?.find((e) => e.ip === ip)?.owner ?? undefined;
+      if (o === undefined || o === null || (owner !== undefined && o !== owner)) return undefined;
+      owner = o;
+    }
+    return owner;
+  }
+
+  /** The LAN client's neighbour entry for `ip` ("" when it has none). */
+  private lanNeigh(ip: string): string {
+    return this.topo.exec('lanc', 'ip', ['neigh', 'show', ip, 'dev', 'eth0']).trim();
+  }
+
+  /** One HTTP request from the LAN client with a short timeout: the answering node's name, or null. */
+  private lanGet(ip: string, timeoutS = '0.3'): string | null {
+    const r = spawnSync('ip', ['netns', 'exec', this.lab.ns('lanc'), 'curl', '-s', '-m', timeoutS, `http://${ip}/`], { encoding: 'utf8', timeout: 5000 });
+    return r.status === 0 ? r.stdout.trim() : null;
+  }
+
+  /** Step 4: a Layer 2 VIP: one node answers ARP for it; kill that node's speaker and another takes over. */
+  async stepLayer2(): Promise<{ vip: string; owner: string; newOwner: string; failoverMs: number }> {
+    const o = this.out;
+    o.progress('adding default/lan-web, which asks for the layer2 pool "lan" (auto-assign: false) with metallb.universe.tf/address-pool');
+    this.rewriteCluster([...this.services.filter((x) => x.name !== 'lan-web'), { name: 'lan-web', pool: 'lan' }]);
+    const planned = this.plan().services['default/lan-web'];
+    const vip = planned?.ips[0];
+    if (vip === undefined) throw new LabError(`ingot plan gave default/lan-web no IP: ${planned?.error ?? 'no entry'}`);
+    o.info(`ingot plan: default/lan-web gets ${vip}; on a fresh cluster layer2 elects ${planned!.announce.nodes.join(',') || '(nobody)'}`);
+    this.addVip(vip);
+    const nodes = this.topo.nodes;
+    const agreed = await timed('the speakers to agree on the Layer 2 owner', () => this.layer2Owner(vip, nodes), 30_000, 50);
+    const owner = nodes.find((n) => n.name === agreed.value)!;
+    o.ok(`every speaker names ${owner.name} the owner of ${vip} (${fmtMs(agreed.ms)} after the cluster file changed)`);
+    const arp = spawnSync('ip', ['netns', 'exec', this.lab.ns('lanc'), 'arping', '-c', '1', '-w', '2', '-I', 'eth0', vip], { encoding: 'utf8', timeout: 10_000 });
+    const reply = /reply from \S+ \[([0-9a-f:]{17})\]|from ([0-9a-f:]{17}) \(/i.exec(arp.stdout ?? '');
+    const arpMac = (reply?.[1] ?? reply?.[2] ?? '').toLowerCase();
+    o.info(`arping ${vip} from ilab-lanc (${LAN_CLIENT}): ${arpMac === '' ? 'no reply' : `reply from ${arpMac} = ${this.nodeByMac(arpMac)?.name ?? 'an unknown station'}`}`);
+    const served = await timed(`http://${vip}/ from the LAN client`, () => this.lanGet(vip, '2') ?? undefined, 10_000, 50);
+    const entry = this.lanNeigh(vip);
+    const mac = /lladdr ([0-9a-f:]{17})/.exec(entry)?.[1] ?? '?';
+    o.ok(`ilab-lanc's neighbour entry: ${entry} → ${this.nodeByMac(mac)?.name ?? 'unknown'}; curl http://${vip}/ answers ${served.value}`);
+    if (served.value !== owner.name) o.warn(`the answer came from ${served.value}, not the owner ${owner.name}`);
+
+    o.progress(`kill -9 of ${owner.name}'s speaker (its node and HTTP server stay up: only ingot's ARP answers stop)`);
+    const t0 = performance.now();
+    await this.topo.stopSpeaker(owner, 'SIGKILL');
+    // A tight loop of requests with short timeouts; done when a node other than the old owner answers.
+    const moved = await timed('a request answered by another node', () => {
+      const who = this.lanGet(vip);
+      return who !== null && who !== owner.name ? who : undefined;
+    }, 10_000, 0);
+    const failoverMs = performance.now() - t0;
+    const newEntry = this.lanNeigh(vip);
+    const newMac = /lladdr ([0-9a-f:]{17})/.exec(newEntry)?.[1] ?? '?';
+    o.ok(`failover: ${moved.value} answers ${fmtMs(failoverMs)} after the kill (liveness timeout 300 ms, then a gratuitous ARP)`);
+    o.ok(`ilab-lanc's neighbour entry now: ${newEntry} → ${this.nodeByMac(newMac)?.name ?? 'unknown'}`);
+    o.progress(`restarting ${owner.name}'s speaker`);
+    this.topo.startSpeaker(owner, { detached: this.opts.keep, extraArgs: this.speakerArgs() });
+    const back = await timed('the restarted speaker to agree', () => this.layer2Owner(vip, nodes), 30_000, 100);
+    o.ok(`${owner.name} is back and agrees: ${back.value} keeps ${vip} (an owner keeps its IPs while alive; no needless move)`);
+    return { vip, owner: owner.name, newOwner: moved.value, failoverMs };
   }
 
   /** Step 5: what a speaker says about itself. */
@@ -400,6 +482,8 @@ export class Lab {
     o.info(`  ip netns exec ilab-cli curl http://${vip ?? '192.168.131.1'}/             # from outside, through the router`);
     o.info('  vtysh -N ilab -c "show ip route bgp"                    # the router (FRR) view');
     o.info('  ip netns exec ilab-rtr ip route                         # the router kernel: multipath routes');
+    o.info('  ip netns exec ilab-lanc arping -c 3 -I eth0 192.168.129.240   # Layer 2: which node answers for the LAN VIP');
+    o.info('  ip netns exec ilab-lanc ip neigh                        # the LAN client\'s neighbour table');
     o.info(`  ip netns exec ilab-n1 ${ingot} status   # a speaker: sessions, announcements`);
     o.info(`  ${ingot} plan --config ${this.topo.configPath(this.topo.nodes[0]!)} --cluster ${this.topo.clusterPath(this.topo.nodes[0]!)}`);
     o.info(`  edit ${this.topo.dir}/n*/cluster.yaml (one copy per node) to add a Service; the speakers reload it`);

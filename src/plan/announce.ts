@@ -2,8 +2,9 @@
 // speaker runs for its own node (src/announce). This file only turns cluster-file objects into the
 // decision's plain views, once per plan, so the standalone speaker (src/speaker/standalone.ts) and the plan
 // share one conversion.
-import { announceSummary, type AnnounceSummary, type EndpointView, type NodeView, type ServiceView } from '../announce/index.js';
+import { announceSummary, poolOfService, type AnnounceSummary, type EndpointView, type NodeView, type ServiceView } from '../announce/index.js';
 import type { Config } from '../config/types.js';
+import { layer2AnnounceSummary } from '../l2/ownership.js';
 import type { Cluster, EndpointSliceObject, ServiceObject } from './cluster.js';
 
 export type Announce = AnnounceSummary;
@@ -55,6 +56,17 @@ export function announceFor(
   ips: readonly string[],
   node: string | null,
 ): Announce {
-  const nodes = node === null ? ctx.nodes : [ctx.nodes.find((n) => n.name === node) ?? { name: node, labels: {} }];
-  return announceSummary(config, serviceView(svc, ips), ctx.endpointsOf.get(svc.key) ?? [], nodes);
+  const view = serviceView(svc, ips);
+  const endpoints = ctx.endpointsOf.get(svc.key) ?? [];
+  const self = node === null ? null : (ctx.nodes.find((n) => n.name === node) ?? { name: node, labels: {} });
+  const pool = poolOfService(config, view);
+  if (pool.ok && pool.pool.protocol === 'layer2') {
+    // One owner elected among every node of the cluster file (all taken as live); `--node` asks whether it
+    // is that node.
+    const all = self === null || ctx.nodes.some((n) => n.name === self.name) ? ctx.nodes : [...ctx.nodes, self];
+    const s = layer2AnnounceSummary(config, view, endpoints, all);
+    if (self === null || s.nodes.length === 0 || s.nodes.includes(self.name)) return s;
+    return { protocol: 'layer2', nodes: [], reason: 'notOwner' };
+  }
+  return announceSummary(config, view, endpoints, self === null ? ctx.nodes : [self]);
 }

@@ -117,6 +117,11 @@ export interface StandaloneOptions {
   readonly maxClusterBytes?: number;
   /** Cluster files of at least this many bytes are parsed in a worker thread (default 1 MiB). */
   readonly workerParseBytes?: number;
+  /**
+   * Called with each newly applied cluster file (first load included), before the agent gets the state:
+   * the speaker takes the Layer 2 members (Nodes and their InternalIPs) from it.
+   */
+  readonly onCluster?: (cluster: Cluster) => void;
 }
 
 /** The files' StateSource: keeps a node agent in line with the two files. Nothing it does throws. */
@@ -133,6 +138,7 @@ export class Standalone implements StateSource {
   private dirty = false;
   /** While true (start, reload), handlers only record; the caller applies once. */
   private batching = false;
+  private appliedCluster: Cluster | null = null;
   /** Files whose latest content is bad (their last good content is in force), with the error. */
   readonly stale = new Map<string, string>();
   private last: Snapshot | null = null;
@@ -375,6 +381,14 @@ export class Standalone implements StateSource {
   }
 
   private apply(next: Snapshot): void {
+    if (this.o.onCluster !== undefined && this.cluster !== null && this.cluster !== this.appliedCluster) {
+      try {
+        this.o.onCluster(this.cluster);
+      } catch (e) {
+        this.log.error('clusterHookFailed', { error: e });
+      }
+    }
+    this.appliedCluster = this.cluster;
     if (next.nodeMissing && !this.warnedNodeMissing) {
       this.warnedNodeMissing = true;
       this.log.warn('nodeNotInCluster', { node: this.o.nodeName, file: this.o.clusterFile, assuming: 'no labels' });

@@ -107,6 +107,20 @@ const containerPort = obj(
   },
   ['containerPort'],
 );
+const volumeMount = obj({ name: str({ pattern: dnsLabel }), mountPath: str(), readOnly: bool, subPath: str() }, ['name', 'mountPath']);
+// Only the volume source the manifests use (a Secret); others are unknown fields until used.
+const volume = obj(
+  {
+    name: str({ pattern: dnsLabel }),
+    secret: obj({
+      secretName: str({ pattern: dnsSubdomain }),
+      items: arr(obj({ key: str(), path: str(), mode: int(0, 0o777) }, ['key', 'path'])),
+      defaultMode: int(0, 0o777),
+      optional: bool,
+    }),
+  },
+  ['name'],
+);
 const resources = obj({ requests: { t: 'map', values: { t: 'quantity' } }, limits: { t: 'map', values: { t: 'quantity' } } });
 const container = obj(
   {
@@ -122,6 +136,7 @@ const container = obj(
     startupProbe: probe,
     resources,
     securityContext: containerSecurityContext,
+    volumeMounts: arr(volumeMount),
   },
   ['name', 'image'],
 );
@@ -156,6 +171,7 @@ const podSpec = obj(
       seccompProfile: seccomp,
     }),
     containers: arr(container, 1),
+    volumes: arr(volume),
   },
   ['containers'],
 );

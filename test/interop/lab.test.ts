@@ -36,6 +36,18 @@ describe('ingot lab', { skip: interopSkip({ binaries: ['/usr/lib/frr/bgpd', '/us
     assert.ok(spread.filter((c) => c > 0).length >= 2, `the requests spread over at least two nodes${context}`);
     assert.match(out, /narrowed to one next hop, 192\.168\.129\.2 \(node-2\): in the BGP table \d+(\.\d+)? m?s after the change/, context);
     assert.match(out, /the route is gone from the router: from the BGP table \d+(\.\d+)? m?s after the deletion/, context);
+    // Step 4: a Layer 2 VIP from the pool "lan"; the LAN client's neighbour entry names the owner; failover.
+    const owner = /every speaker names (node-[123]) the owner of 192\.168\.129\.240 /.exec(out)?.[1];
+    assert.ok(owner !== undefined, `layer2 owner line${context}`);
+    assert.match(out, new RegExp(`arping 192\\.168\\.129\\.240 from ilab-lanc \\(192\\.168\\.129\\.100\\): reply from [0-9a-f:]{17} = ${owner}`), context);
+    assert.match(out, new RegExp(`ilab-lanc's neighbour entry: 192\\.168\\.129\\.240 lladdr [0-9a-f:]{17} \\S+ → ${owner}; curl http://192\\.168\\.129\\.240/ answers ${owner}`), context);
+    const fo = /failover: (node-[123]) answers (\d+(?:\.\d+)?) (m?s) after the kill/.exec(out);
+    assert.ok(fo !== null, `failover line${context}`);
+    assert.notEqual(fo[1], owner, `a new owner${context}`);
+    const foMs = Number(fo[2]) * (fo[3] === 's' ? 1000 : 1);
+    assert.ok(foMs < 2000, `failover took ${foMs} ms${context}`);
+    assert.match(out, new RegExp(`neighbour entry now: 192\\.168\\.129\\.240 lladdr [0-9a-f:]{17} \\S+ → ${fo[1]}`), context);
+    assert.match(out, new RegExp(`${owner} is back and agrees: ${fo[1]} keeps 192\\.168\\.129\\.240`), context);
     assert.match(out, /BGP sessions \(1\)\n\s+PEER.*\n\s+192\.168\.129\.254:179\s+65002→65001\s+Established/, context);
     assert.match(out, /metallb_bgp_session_up\{peer="192\.168\.129\.254:179"\} 1/, context);
     assert.deepEqual(NetnsLab.list().filter((n) => n.startsWith('ilab-')), [], 'demo removed its namespaces');

@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeAgent } from '../../../src/agent/agent.js';
-import { LAYER2_REASON, Layer2Placeholder } from '../../../src/agent/layer2-placeholder.js';
+import { LAYER2_UNAVAILABLE as LAYER2_REASON, Layer2Unavailable } from '../../../src/l2/create.js';
 import type { Announcer, AnnouncementDetail, EndpointView, ServiceView } from '../../../src/agent/types.js';
 import type { Pool, Protocol } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/log.js';
@@ -149,8 +149,8 @@ describe('NodeAgent', () => {
     assert.deepEqual(agent.announcements(), []);
   });
 
-  it('Layer2Placeholder: layer2 Services get layer2Pool after the shared checks, never noPeers', () => {
-    const agent = new NodeAgent({ nodeName: 'n1', announcers: [new Recorder('bgp'), new Layer2Placeholder('n1')] });
+  it('Layer2Unavailable: layer2 Services get layer2Unavailable after the shared checks, never noPeers', () => {
+    const agent = new NodeAgent({ nodeName: 'n1', announcers: [new Recorder('bgp'), new Layer2Unavailable('n1', 'no key')] });
     agent.setConfig(ok(CONFIG));
     agent.upsertService(view('ns/l', ['10.2.0.1']));
     assert.equal(agent.announcements()[0]?.reason, 'noEndpoints');

@@ -178,12 +178,25 @@ describe('Layer2Announcer', () => {
     const { sync, m, e } = setup('n1');
     assert.equal(sync(), null);
     const n = e.owned.length;
-    m.set([member('n3', 'alive', { [IP]: T0 + 1 })]);
+    m.set([member('n3', 'alive', { [IP]: T0 + 1 }), member('n2', 'alive')]);
     assert.deepEqual(e.owned.slice(n), [[], [IP]], 'dropped and re-added in one go: a gratuitous burst');
     assert.deepEqual(e.last(), [IP]);
     m.set([member('n3', 'alive', { [IP]: T0 + 1 }), member('n2', 'alive')]);
     assert.equal(e.owned.length, n + 2, 'once per contest, not on every view');
     assert.equal(sync(), null);
+  });
+
+  it('a member heard again (healed partition) makes the owner re-announce, even if it withdrew unseen', () => {
+    const { sync, m, e } = setup('n1');
+    assert.equal(sync(), null);
+    m.set([member('n2', 'alive'), member('n3', 'alive')]);
+    const n = e.owned.length;
+    m.set([member('n2', 'alive')]); // n3 cut off
+    assert.equal(e.owned.length, n, 'a member going away changes nothing here');
+    m.set([member('n2', 'alive'), member('n3', 'alive')]); // healed; n3 already withdrew its claim
+    assert.deepEqual(e.owned.slice(n), [[], [IP]], 'a gratuitous burst for the IP kept');
+    m.set([member('n2', 'alive'), member('n3', 'alive')]);
+    assert.equal(e.owned.length, n + 2, 'once per return');
   });
 
   it('re-announces through engine.reannounce when the engine has it', () => {

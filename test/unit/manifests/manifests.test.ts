@@ -144,7 +144,7 @@ describe('manifests: workloads', () => {
     assert.ok(c.resources?.limits?.memory, 'a memory limit');
   });
 
-  test('speaker: host network, NET_RAW and NET_BIND_SERVICE only, read-only root, control-plane tolerations', () => {
+  test('speaker: host network, NET_RAW, NET_BIND_SERVICE and SYS_NICE only, read-only root, control-plane tolerations', () => {
     const pod = speaker.spec.template.spec;
     const c = mainContainer(speaker);
     assert.equal(pod.hostNetwork, true);
@@ -155,7 +155,8 @@ describe('manifests: workloads', () => {
     assert.equal(sc.allowPrivilegeEscalation, false);
     assert.notEqual(sc.privileged, true);
     assert.deepEqual(sc.capabilities?.drop, ['ALL']);
-    assert.deepEqual([...(sc.capabilities?.add ?? [])].sort(), ['NET_BIND_SERVICE', 'NET_RAW']);
+    // SYS_NICE: the Layer 2 liveness thread's nice -10 (src/l2/README.md).
+    assert.deepEqual([...(sc.capabilities?.add ?? [])].sort(), ['NET_BIND_SERVICE', 'NET_RAW', 'SYS_NICE']);
     // Added capabilities only take effect for root (no ambient capabilities in Kubernetes); the image's USER is 65534.
     assert.equal(pod.securityContext?.runAsUser ?? sc.runAsUser, 0);
     for (const key of ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master']) {
@@ -186,6 +187,18 @@ describe('manifests: workloads', () => {
     const needS = found[0]! / 1000 + 1;
     const grace = speaker.spec.template.spec.terminationGracePeriodSeconds;
     assert.ok(grace !== undefined && grace >= needS + 2, `terminationGracePeriodSeconds ${grace} must exceed ${needS} s with margin`);
+  });
+
+  test('speaker: the Secret ingot-memberlist (key secretkey) is a read-only volume and --ml-secret-key-file names it', () => {
+    const pod = speaker.spec.template.spec as unknown as { volumes?: { name: string; secret?: { secretName?: string; items?: { key: string; path: string }[] } }[] };
+    const c = mainContainer(speaker) as unknown as { args?: string[]; volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[] };
+    const vol = pod.volumes?.find((v) => v.secret?.secretName === 'ingot-memberlist');
+    assert.ok(vol !== undefined, 'a Secret volume of ingot-memberlist');
+    const item = vol.secret!.items?.find((i) => i.key === 'secretkey');
+    assert.ok(item !== undefined, 'the key secretkey');
+    const mount = c.volumeMounts?.find((m) => m.name === vol.name);
+    assert.ok(mount !== undefined && mount.readOnly === true, 'mounted read-only');
+    assert.ok((c.args ?? []).includes(`--ml-secret-key-file=${mount.mountPath}/${item.path}`), (c.args ?? []).join(' '));
   });
 
   test('memberlist port 7946 over TCP and UDP, and BGP 179, are declared on the speaker', () => {
@@ -222,6 +235,8 @@ const CONTRACT_FLAGS: Record<'controller' | 'speaker', readonly string[]> = {
   speaker: [
     '--kubeconfig', '--namespace', '--config-map', '--lb-class', '--node-name', '--config', '--cluster', '--metrics-addr',
     '--bgp-listen', '--log-level', '--kube-api-qps', '--kube-api-burst',
+    // issue 10 (Layer 2): the liveness key file, in both modes
+    '--ml-secret-key-file',
   ],
 };
 // Kubernetes-mode flags cli.md gives both components; until Kubernetes mode lands, a command's --help may lack them.

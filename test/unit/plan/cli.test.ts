@@ -37,7 +37,8 @@ describe('ingot plan', () => {
       ips: ['198.51.100.240'],
       pool: 'lab',
       error: null,
-      announce: { protocol: 'layer2', nodes: [], reason: 'layer2 announcement is not implemented yet' },
+      // node-c owns it (elected among every node); node-a does not.
+      announce: { protocol: 'layer2', nodes: [], reason: 'notOwner' },
     });
     // --node narrows the announce column to that node: Local policy, endpoint on node-b only.
     assert.deepEqual(out.services['shop/checkout']?.announce, { protocol: 'bgp', nodes: [], reason: 'noLocalEndpoints' });

@@ -42,15 +42,17 @@ describe('planCluster', () => {
     const plan = planCluster(config(read('examples/config.yaml')), cl.cluster);
     const row = (ips: string[], pool: string | null, announce: unknown, type = 'LoadBalancer') => ({ type, ips, pool, error: null, announce });
     const everyNode = { protocol: 'bgp', nodes: ['node-a', 'node-b', 'node-c'], reason: null };
-    const layer2 = { protocol: 'layer2', nodes: [], reason: 'layer2 announcement is not implemented yet' };
+    // Layer 2: one owner per election key (the first IP), every node taken as live: the rendezvous winner.
+    const layer2 = (node: string) => ({ protocol: 'layer2', nodes: [node], reason: null });
     assert.deepEqual(plan, {
       services: {
         'default/api': row(['203.0.113.10'], 'public', everyNode),
         'default/web': row(['203.0.113.0'], 'public', everyNode),
-        'infra/dns-tcp': row(['198.51.100.240'], 'lab', layer2),
-        'infra/dns-udp': row(['198.51.100.240'], 'lab', layer2),
+        // Two Services sharing an IP share its owner.
+        'infra/dns-tcp': row(['198.51.100.240'], 'lab', layer2('node-c')),
+        'infra/dns-udp': row(['198.51.100.240'], 'lab', layer2('node-c')),
         'kube-system/kube-dns': row([], null, { protocol: null, nodes: [], reason: 'notLoadBalancer' }, 'ClusterIP'),
-        'lab/portal': row(['198.51.100.241', '2001:db8:100::'], 'lab', layer2),
+        'lab/portal': row(['198.51.100.241', '2001:db8:100::'], 'lab', layer2('node-b')),
         // externalTrafficPolicy Local with its one ready endpoint on node-b.
         'shop/checkout': row(['203.0.113.5'], 'public', { protocol: 'bgp', nodes: ['node-b'], reason: null }),
       },
@@ -58,6 +60,9 @@ describe('planCluster', () => {
     const forC = planCluster(config(read('examples/config.yaml')), cl.cluster, { node: 'node-c' });
     assert.deepEqual(forC.services['shop/checkout']?.announce, { protocol: 'bgp', nodes: [], reason: 'noLocalEndpoints' });
     assert.deepEqual(forC.services['default/web']?.announce, { protocol: 'bgp', nodes: ['node-c'], reason: null });
+    // --node on layer2: the owner is elected among every node; another node reports notOwner.
+    assert.deepEqual(forC.services['infra/dns-udp']?.announce, { protocol: 'layer2', nodes: ['node-c'], reason: null });
+    assert.deepEqual(forC.services['lab/portal']?.announce, { protocol: 'layer2', nodes: [], reason: 'notOwner' });
     assert.deepEqual(Object.keys(plan.services), Object.keys(plan.services).sort(), 'keys ascending');
   });
 

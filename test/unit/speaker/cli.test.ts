@@ -88,6 +88,27 @@ describe('ingot speaker: errors', () => {
     assert.match(r3.stderr, new RegExp(`^error: ${bad}: .*peers`, 'm'));
   });
 
+  it('Layer 2 flags: a layer2 pool needs --ml-secret-key-file; bad values are exit 2 naming the flag', () => {
+    const l2cfg = join(dir, 'l2.yaml');
+    writeFileSync(l2cfg, 'address-pools:\n- {name: l, protocol: layer2, addresses: [10.61.0.0/24]}\n');
+    const base = ['speaker', '--node-name', 'n1', '--config', l2cfg, '--cluster', clFile, '--bgp-listen', 'off', '--metrics-addr', '127.0.0.1:0'];
+    const r = runIngot(base);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /the config has a layer2 pool: --ml-secret-key-file FILE is required/);
+    const missing = runIngot([...base, '--ml-secret-key-file', join(dir, 'nope.key')]);
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /--ml-secret-key-file .*nope\.key: ENOENT/);
+    const port = runIngot([...base, '--ml-secret-key-file', cfgFile, '--ml-bind-port', '70000']);
+    assert.equal(port.status, 2);
+    assert.match(port.stderr, /--ml-bind-port: want a port 1-65535, got "70000"/);
+    const addr = runIngot([...base, '--ml-secret-key-file', cfgFile, '--ml-bind-addr', 'node-1']);
+    assert.equal(addr.status, 2);
+    assert.match(addr.stderr, /--ml-bind-addr: "node-1" is not an IP address/);
+    const ifs = runIngot([...base, '--ml-secret-key-file', cfgFile, '--l2-interfaces', 'eth0,a/b']);
+    assert.equal(ifs.status, 2);
+    assert.match(ifs.stderr, /--l2-interfaces: 'a\/b' is not an interface name/);
+  });
+
   it('a --bgp-listen address in use is exit 2 naming the flag', async () => {
     const busy = createServer();
     await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));

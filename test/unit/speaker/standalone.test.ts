@@ -13,7 +13,7 @@ import { applySnapshot, snapshotOf, Standalone } from '../../../src/speaker/stan
 import { BgpSpeaker } from '../../../src/speaker/bgp-speaker.js';
 import { BgpAnnouncer } from '../../../src/speaker/bgp-announcer.js';
 import { NodeAgent } from '../../../src/agent/agent.js';
-import { Layer2Placeholder, LAYER2_REASON } from '../../../src/agent/layer2-placeholder.js';
+import { Layer2Unavailable, LAYER2_UNAVAILABLE as LAYER2_REASON } from '../../../src/l2/create.js';
 import { createLogger } from '../../../src/log.js';
 import { fakeSessionFactory } from '../../helpers/fake-session.js';
 import { captureLog, until } from './harness.js';
@@ -97,7 +97,7 @@ function rig(nodeName: string, logger = createLogger({ write: () => {} })) {
   const { factory, sessions } = fakeSessionFactory();
   const speaker = new BgpSpeaker({ nodeName, logger }, { sessionFactory: factory, interfaces: () => ({}) });
   const bgp = new BgpAnnouncer(speaker);
-  const agent = new NodeAgent({ nodeName, announcers: [bgp, new Layer2Placeholder(nodeName)], logger });
+  const agent = new NodeAgent({ nodeName, announcers: [bgp, new Layer2Unavailable(nodeName, 'no key')], logger });
   return { agent, speaker, bgp, sessions, peers: () => speaker.status().sessions.map((x) => x.peerAddress) };
 }
 
