@@ -6,7 +6,6 @@
 // 2 usage error or an address that cannot be bound.
 import type { AddressInfo } from 'node:net';
 import { NodeAgent } from '../agent/agent.js';
-import { Layer2Placeholder } from '../agent/layer2-placeholder.js';
 import { systemClock } from '../clock.js';
 import { createKubeClient, EventRecorder, validateRateLimit, ClusterAccessError, type KubeClient } from '../k8s/index.js';
 import { createLogger } from '../log.js';
@@ -15,6 +14,8 @@ import { createMetricsServer } from '../metrics/server.js';
 import { BgpAnnouncer } from '../speaker/bgp-announcer.js';
 import { BgpSpeaker } from '../speaker/bgp-speaker.js';
 import { KubernetesSource } from '../speaker/kubernetes.js';
+import { createLayer2Announcer, Layer2Unavailable, membersFromNodes, type Layer2Handle } from '../l2/create.js';
+import type { Layer2ConflictEvent } from '../l2/announcer.js';
 import { errText, listenHttp, shutdownSpeaker, usage, type HostPort } from './speaker.js';
 
 export interface KubernetesSpeakerFlags {
@@ -30,6 +31,9 @@ export interface KubernetesSpeakerFlags {
   metricsAddrText: string;
   listen: HostPort | null;
   bgpListenText: string;
+  publicStatus?: boolean;
+  /** Layer 2: liveness port and address, interfaces, refresh, and the key (the mounted Secret, or null). */
+  layer2?: { port: number; bindAddr: string | null; refreshMs: number; interfaces: string[]; key: Buffer | null };
 }
 
 export async function runKubernetesSpeaker(flags: KubernetesSpeakerFlags, opts: { forceExit?: boolean } = {}): Promise<number> {
@@ -58,9 +62,50 @@ export async function runKubernetesSpeaker(flags: KubernetesSpeakerFlags, opts: 
   const configMetrics = metrics;
   const speaker = new BgpSpeaker({ nodeName: flags.nodeName, listen: flags.listen, metrics, logger: log });
   const events = new EventRecorder({ api: client.api, component: 'ingot-speaker', host: flags.nodeName, logger: log });
+  // Layer 2: members are the cluster's Nodes (InternalIP of the liveness socket's family), learnt from the Node
+  // informer; the key is the Secret ingot-memberlist the DaemonSet mounts (--ml-secret-key-file). Without a
+  // key, layer2 Services get reason layer2Unavailable and BGP runs as usual.
+  const l2o = flags.layer2;
+  const bindAddress = l2o?.bindAddr ?? '0.0.0.0';
+  const family: 4 | 6 = bindAddress.includes(':') ? 6 : 4;
+  let l2: Layer2Handle;
+  if (l2o === undefined || l2o.key === null) {
+    l2 = new Layer2Unavailable(flags.nodeName, 'Layer 2 is off: no --ml-secret-key-file was given (the manifest mounts the Secret ingot-memberlist there)');
+  } else {
+    const created = await createLayer2Announcer({
+      nodeName: flags.nodeName,
+      members: [],
+      key: l2o.key,
+      bindAddress,
+      port: l2o.port,
+      interfaces: l2o.interfaces,
+      refreshMs: l2o.refreshMs,
+      registry: metrics.registry,
+      logger: log,
+      onConflict: (e: Layer2ConflictEvent) => {
+        // The split-brain guard's finding, where an operator looks: a Warning on every Service of the IP.
+        for (const key of e.services) {
+          const [namespace, name] = key.split('/');
+          const ref = { apiVersion: 'v1', kind: 'Service', metadata: { namespace, name } };
+          void events.record(ref as never, 'Warning', 'Layer2Conflict', e.message).catch(() => undefined);
+        }
+      },
+    });
+    l2 = created.announcer;
+  }
+  let members = '';
   const source = new KubernetesSource({
     nodeName: flags.nodeName,
-    agent: (observer) => new NodeAgent({ nodeName: flags.nodeName, announcers: [new BgpAnnouncer(speaker), new Layer2Placeholder(flags.nodeName)], metrics, logger: log, observer }),
+    agent: (observer) => new NodeAgent({ nodeName: flags.nodeName, announcers: [new BgpAnnouncer(speaker), l2], metrics, logger: log, observer }),
+    onNodes: (nodes) => {
+      const r = membersFromNodes(nodes, family);
+      const next = JSON.stringify(r.members);
+      if (next === members) return;
+      members = next;
+      if (r.skipped.length > 0) log.warn('layer2NodesWithoutAddress', { nodes: r.skipped, family: `IPv${family}`, effect: 'not liveness members' });
+      log.info('layer2MembersChanged', { members: r.members.map((m) => m.name) });
+      l2.setMembers(r.members);
+    },
     api: client.api,
     informers: { rest: client.rest, clock: systemClock({ unref: true }), logger: log, metrics: k8sMetrics },
     namespace: client.namespace,
@@ -75,8 +120,9 @@ export async function runKubernetesSpeaker(flags: KubernetesSpeakerFlags, opts: 
   let listening = false;
   const server = createMetricsServer({
     source: metrics,
-    status: () => ({ ...speaker.status(), announcements: agent.announcements(), kubernetes: source.status(), memory: process.memoryUsage(), staleFiles: Object.fromEntries(source.stale) }),
+    status: () => ({ ...speaker.status(), announcements: agent.announcements(), layer2: l2.status(), kubernetes: source.status(), memory: process.memoryUsage(), staleFiles: Object.fromEntries(source.stale) }),
     ready: () => listening && !stopping && source.ready(),
+    publicStatus: flags.publicStatus === true,
   });
 
   let shutdown!: (sig: string) => void;
@@ -115,6 +161,7 @@ export async function runKubernetesSpeaker(flags: KubernetesSpeakerFlags, opts: 
     } catch (e) {
       cleanup();
       source.close();
+      await l2.stop().catch(() => undefined);
       await speaker.stop({ timeoutMs: 1000 });
       server.close();
       await client.close();
@@ -127,6 +174,8 @@ export async function runKubernetesSpeaker(flags: KubernetesSpeakerFlags, opts: 
   stopping = true;
   log.info('shutdown', { signal: sig });
   source.close();
+  // Layer 2 first: its leave message lets the other speakers take the IPs over at once.
+  await l2.stop().catch((e: unknown) => log.error('shutdownError', { error: e }));
   await shutdownSpeaker(speaker, flags.nodeName, sig, log);
   server.closeAllConnections();
   await new Promise<void>((r) => server.close(() => r()));

@@ -109,26 +109,12 @@ export async function runSpeaker(flags: SpeakerFlags, opts: { forceExit?: boolea
   if (typeof common === 'string') return usage(common);
   const { logLevel, metricsAddr, listen } = common;
   // Layer 2 flags (checked before anything is started).
-  const mlPort = Number(flags.mlBindPort);
-  if (!/^\d{1,5}$/.test(flags.mlBindPort) || mlPort < 1 || mlPort > 65535) return usage(`--ml-bind-port: want a port 1-65535, got ${JSON.stringify(flags.mlBindPort)}`);
-  if (flags.mlBindAddr !== undefined && isIP(flags.mlBindAddr) === 0) return usage(`--ml-bind-addr: ${JSON.stringify(flags.mlBindAddr)} is not an IP address`);
-  const refreshMs = Number(flags.l2RefreshMs);
-  if (!/^\d+$/.test(flags.l2RefreshMs)) return usage(`--l2-refresh-ms: want a number of milliseconds (0: off), got ${JSON.stringify(flags.l2RefreshMs)}`);
-  let l2Interfaces: string[] = [];
-  try {
-    l2Interfaces = parseInterfaceList(flags.l2Interfaces ?? '');
-  } catch (e) {
-    return usage(errText(e));
-  }
+  const l2flags = layer2Flags(flags);
+  if (typeof l2flags === 'string') return usage(l2flags);
+  const { port: mlPort, refreshMs, interfaces: l2Interfaces } = l2flags;
   const peek = peekFiles(configFile, clusterFile);
-  let key: Buffer | null = null;
-  if (flags.mlSecretKeyFile !== undefined) {
-    try {
-      key = readFileSync(flags.mlSecretKeyFile);
-    } catch (e) {
-      return usage(`--ml-secret-key-file ${flags.mlSecretKeyFile}: ${errText(e)}`);
-    }
-  } else if (peek.hasLayer2) {
+  const key = l2flags.key;
+  if (key === null && peek.hasLayer2) {
     return usage('the config has a layer2 pool: --ml-secret-key-file FILE is required (the key the speakers share to sign their liveness packets, at least 16 bytes)');
   }
 
@@ -310,6 +296,29 @@ export function listenHttp(server: Server, at: HostPort): Promise<void> {
   });
 }
 
+/** The Layer 2 flags of both modes, checked, and the key file read. A string is the usage error. */
+function layer2Flags(flags: SpeakerFlags): { port: number; bindAddr: string | null; refreshMs: number; interfaces: string[]; key: Buffer | null } | string {
+  const port = Number(flags.mlBindPort);
+  if (!/^\d{1,5}$/.test(flags.mlBindPort) || port < 1 || port > 65535) return `--ml-bind-port: want a port 1-65535, got ${JSON.stringify(flags.mlBindPort)}`;
+  if (flags.mlBindAddr !== undefined && isIP(flags.mlBindAddr) === 0) return `--ml-bind-addr: ${JSON.stringify(flags.mlBindAddr)} is not an IP address`;
+  if (!/^\d+$/.test(flags.l2RefreshMs)) return `--l2-refresh-ms: want a number of milliseconds (0: off), got ${JSON.stringify(flags.l2RefreshMs)}`;
+  let interfaces: string[];
+  try {
+    interfaces = parseInterfaceList(flags.l2Interfaces ?? '');
+  } catch (e) {
+    return errText(e);
+  }
+  let key: Buffer | null = null;
+  if (flags.mlSecretKeyFile !== undefined) {
+    try {
+      key = readFileSync(flags.mlSecretKeyFile);
+    } catch (e) {
+      return `--ml-secret-key-file ${flags.mlSecretKeyFile}: ${errText(e)}`;
+    }
+  }
+  return { port, bindAddr: flags.mlBindAddr ?? null, refreshMs: Number(flags.l2RefreshMs), interfaces, key };
+}
+
 /** The flags both modes share: log level, metrics address, BGP listener. A string is the usage error. */
 function commonFlags(flags: SpeakerFlags): { logLevel: LogLevel; metricsAddr: HostPort; listen: HostPort | null } | string {
   const logLevel = flags.logLevel;
@@ -335,6 +344,8 @@ async function runKubernetesMode(flags: SpeakerFlags & { nodeName: string }, opt
   const burst = numberFlag(flags.kubeApiBurst, '--kube-api-burst', 100);
   if (typeof burst === 'string') return usage(burst);
   if (flags.configMap === '') return usage('--config-map: want a ConfigMap name, got ""');
+  const l2flags = layer2Flags(flags);
+  if (typeof l2flags === 'string') return usage(l2flags);
   const { runKubernetesSpeaker } = await import('./speaker-kubernetes.js');
   return runKubernetesSpeaker(
     {
@@ -350,6 +361,8 @@ async function runKubernetesMode(flags: SpeakerFlags & { nodeName: string }, opt
       metricsAddrText: flags.metricsAddr,
       listen,
       bgpListenText: flags.bgpListen,
+      publicStatus: flags.publicStatus === true,
+      layer2: l2flags,
     },
     opts,
   );

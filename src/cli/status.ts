@@ -45,7 +45,6 @@ const REASONS: Readonly<Record<string, string>> = {
   nodeExcluded: 'this node has the label node.kubernetes.io/exclude-from-external-load-balancers',
   noPeers: "BGP pool, but no peer's node-selectors select this node",
   mixedProtocols: 'the IPs lie in pools of different protocols',
-  layer2Pool: 'layer2 pool (Layer 2 not wired in this mode yet)',
   layer2Unavailable: 'Layer 2 cannot run on this node (see the Layer 2 error below)',
   notOwner: 'layer2: another node owns this IP',
   membershipNotReady: 'layer2: still learning the other speakers\' claims (start-up)',

@@ -20,7 +20,7 @@ import type { ConfigMap, EventRecorder, Informer, InformerDeps, KubeApi, KubeObj
 import { objectKey } from '../k8s/types.js';
 import { nullLogger, type Logger } from '../log.js';
 import { endpointViews, serviceView } from '../plan/announce.js';
-import { endpointSliceFromObject, isOurClass, nodeFromObject, serviceFromObject } from '../plan/cluster.js';
+import { endpointSliceFromObject, isOurClass, nodeFromObject, serviceFromObject, type NodeObject } from '../plan/cluster.js';
 
 /** Where the config gauges go (`metallb_k8s_client_config_loaded_bool` / `_stale_bool`). */
 export interface ConfigStateSink {
@@ -45,6 +45,11 @@ export interface KubernetesSourceOptions {
   readonly logger?: Logger;
   /** Most `nodeAssigned` events waiting to be posted; more are dropped (counted, logged). Default 50,000. */
   readonly maxPendingEvents?: number;
+  /**
+   * The cluster's Nodes (name and addresses) whenever they change: the Layer 2 liveness members. With it the
+   * source watches every Node (RBAC: nodes list/watch); without it only this node.
+   */
+  readonly onNodes?: (nodes: readonly NodeObject[]) => void;
 }
 
 interface SliceEntry {
@@ -97,8 +102,9 @@ export class KubernetesSource implements StateSource {
     // The caches keep only what the decision and the Events read (memory at 10,000 Services: bench/README.md).
     this.services = o.api.servicesInformer({ ...o.informers, transform: slimService });
     this.slices = o.api.endpointSlicesInformer({ ...o.informers, transform: slimEndpointSlice });
-    // Only this node: its labels are all the decision needs (peers' node-selectors, the exclusion label).
-    this.nodes = o.api.nodesInformer({ ...o.informers, transform: slimNode }, o.nodeName);
+    // This node's labels are all the decision needs (peers' node-selectors, the exclusion label); Layer 2's
+    // liveness members are every node (name + InternalIP), so with onNodes every Node is watched.
+    this.nodes = o.onNodes !== undefined ? o.api.nodesInformer({ ...o.informers, transform: slimNode }) : o.api.nodesInformer({ ...o.informers, transform: slimNode }, o.nodeName);
     this.configMaps = o.api.configMapInformer(o.informers, o.namespace, o.configMap);
     o.configMetrics?.setConfigState(false, false);
   }
@@ -125,7 +131,7 @@ export class KubernetesSource implements StateSource {
       this.nodes.addHandlers({
         onAdd: (n) => this.guard('node', () => this.onNode(n)),
         onUpdate: (_old, n) => this.guard('node', () => this.onNode(n)),
-        onDelete: () => this.guard('node', () => this.log.warn('nodeDeleted', { node: this.o.nodeName, keeping: 'last labels' })),
+        onDelete: (n) => this.guard('node', () => this.onNodeDeleted(n)),
       });
       this.slices.addHandlers({
         onAdd: (s) => this.guard('endpointslice', () => this.onSlice(s)),
@@ -283,12 +289,35 @@ export class KubernetesSource implements StateSource {
 
   onNode(obj: KubeObject): void {
     const node = nodeFromObject(obj as Record<string, unknown>, `Node ${objectKey(obj)}`);
+    this.nodesChanged(node.name, node);
     if (node.name !== this.o.nodeName) return;
     if (this.nodeLabels !== null && sameLabels(this.nodeLabels, node.labels)) return;
     this.nodeLabels = node.labels;
     const view: NodeView = { name: node.name, labels: node.labels };
     this.agent.setNode(view);
   }
+
+  onNodeDeleted(obj: KubeObject): void {
+    const name = obj.metadata?.name ?? '';
+    if (name === this.o.nodeName) this.log.warn('nodeDeleted', { node: this.o.nodeName, keeping: 'last labels' });
+    this.nodesChanged(name, null);
+  }
+
+  /** The member list for onNodes: every Node's name and addresses, told only when it changed. */
+  private nodesChanged(name: string, node: NodeObject | null): void {
+    if (this.o.onNodes === undefined) return;
+    const before = this.nodeAddrs.get(name);
+    if (node === null) {
+      if (!this.nodeAddrs.delete(name)) return;
+    } else {
+      const key = JSON.stringify(node.addresses);
+      if (before !== undefined && JSON.stringify(before.addresses) === key) return;
+      this.nodeAddrs.set(name, node);
+    }
+    this.o.onNodes([...this.nodeAddrs.values()]);
+  }
+
+  private readonly nodeAddrs = new Map<string, NodeObject>();
 
   onConfigMap(cm: ConfigMap): void {
     const text = cm.data?.[CONFIG_DATA_KEY];
@@ -491,9 +520,10 @@ export function slimEndpointSlice(o: KubeObject): KubeObject {
   };
 }
 
-/** This node as the speaker needs it: its labels. */
+/** A node as the speaker needs it: its labels, and its addresses (Layer 2 liveness members). */
 export function slimNode(o: KubeObject): KubeObject {
-  return { apiVersion: o.apiVersion, kind: o.kind, metadata: slimMeta(o, o.metadata?.labels) };
+  const addresses = (o as { status?: { addresses?: unknown } }).status?.addresses;
+  return { apiVersion: o.apiVersion, kind: o.kind, metadata: slimMeta(o, o.metadata?.labels), ...(Array.isArray(addresses) ? { status: { addresses } } : {}) } as KubeObject;
 }
 
 function sameView(a: ServiceView, b: ServiceView): boolean {

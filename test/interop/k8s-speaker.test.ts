@@ -104,6 +104,12 @@ describe('ingot speaker in Kubernetes mode, three nodes, FRR, API server over HT
     await k(['apply', '-f', join(REPO_ROOT, 'manifests/ingot.yaml')]);
     await k(['create', 'configmap', 'config', '-n', 'ingot-system', `--from-file=config=${file('config.yaml', configYaml({ peers: [topo.routerPeer({ holdTime: '30s' })], pools: [{ name: 'web', addresses: ['10.100.0.0/28'] }] }))}`]);
     await k(['apply', '-f', file('nodes.json', JSON.stringify({ apiVersion: 'v1', kind: 'List', items: topo.nodes.map((n) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } } })) }))]);
+    // The kubelet reports each Node's InternalIP in its status: the Layer 2 liveness members come from there.
+    for (const n of topo.nodes) {
+      await k(['patch', 'node', n.name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { addresses: [{ type: 'InternalIP', address: n.v4 }] } })]);
+    }
+    // The Secret ingot-memberlist as the DaemonSet mounts it: one key file every speaker reads.
+    const keyFile = file('secretkey', 'k8s-speaker-test-memberlist-key-0123456789');
 
     // The unix socket every namespace's forwarder reaches the server through.
     const sock = join(dir, 'api.sock');
@@ -124,7 +130,7 @@ describe('ingot speaker in Kubernetes mode, three nodes, FRR, API server over HT
         fwd.once('exit', (code) => reject(new Error(`${n.name}: forwarder exited ${code}`)));
       });
       const kubeconfig = file(`kubeconfig-${n.name}`, server.kubeconfigYaml({ token: server.serviceAccountToken('ingot-system', 'ingot-speaker', `speaker-${n.name}`) }));
-      topo.startSpeaker(n, { modeArgs: ['--kubeconfig', kubeconfig] });
+      topo.startSpeaker(n, { modeArgs: ['--kubeconfig', kubeconfig, '--ml-secret-key-file', keyFile, '--ml-bind-addr', n.v4, '--ml-bind-port', '17946'] });
     }
     await topo.waitEstablished(topo.nodes, 60_000).catch((e: Error) => {
       throw new Error(`${e.message}\n${topo.logs()}`);
@@ -136,6 +142,21 @@ describe('ingot speaker in Kubernetes mode, three nodes, FRR, API server over HT
     await new Promise<void>((r) => (bridge ? bridge.close(() => r()) : r()));
     await server?.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('Layer 2 in Kubernetes mode: every speaker hears the others, members from the Nodes\' InternalIPs', async () => {
+    await waitFor(
+      'three live Layer 2 members on every speaker',
+      () =>
+        topo.nodes.every((n) => {
+          const st = topo.status(n) as { layer2?: { members?: { name: string; address: string; alive: boolean }[] } } | undefined;
+          const m = st?.layer2?.members ?? [];
+          return m.length === 3 && m.every((x) => x.alive) && topo.nodes.every((o) => m.some((x) => x.name === o.name && x.address === o.v4));
+        }),
+      { timeoutMs: 20_000, intervalMs: 200 },
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\n${JSON.stringify(topo.status(topo.nodes[0]!)?.['layer2'] ?? null).slice(0, 800)}\n${topo.logs(8)}`);
+    });
   });
 
   it('a Cluster Service with its status IP written: a /32 from every node (ECMP), and nodeAssigned from each', async () => {

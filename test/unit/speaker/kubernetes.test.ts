@@ -13,6 +13,7 @@ import { EventRecorder, type KubeObject } from '../../../src/k8s/index.js';
 import { K8sClientMetrics, Registry, SpeakerMetrics } from '../../../src/metrics/registry.js';
 import { BgpAnnouncer } from '../../../src/speaker/bgp-announcer.js';
 import { BgpSpeaker } from '../../../src/speaker/bgp-speaker.js';
+import type { NodeObject } from '../../../src/plan/cluster.js';
 import { KubernetesSource } from '../../../src/speaker/kubernetes.js';
 import { fakeSessionFactory, type FakeSession } from '../../helpers/fake-session.js';
 import { captureLogger, fakeEnv, until, type Env } from '../k8s/support.js';
@@ -94,7 +95,7 @@ interface Rig {
   close: () => Promise<void>;
 }
 
-async function rig(o: { lbClass?: string; seed?: (e: Env) => void; start?: boolean; e?: Env } = {}): Promise<Rig> {
+async function rig(o: { lbClass?: string; seed?: (e: Env) => void; start?: boolean; e?: Env; onNodes?: (nodes: readonly NodeObject[]) => void } = {}): Promise<Rig> {
   const e = o.e ?? (await env());
   if (o.seed) o.seed(e);
   else {
@@ -117,6 +118,7 @@ async function rig(o: { lbClass?: string; seed?: (e: Env) => void; start?: boole
     events: new EventRecorder({ api: e.client.api, component: 'ingot-speaker', host: 'n1', logger: log.logger }),
     configMetrics: metrics,
     logger: log.logger,
+    ...(o.onNodes !== undefined ? { onNodes: o.onNodes } : {}),
   });
   const agent = source.agent;
   const session = (): FakeSession => {
@@ -374,6 +376,27 @@ describe('KubernetesSource', () => {
     const inf = r.source.status().informers as Record<string, { restarts: number }>;
     assert.ok(inf.services!.restarts >= 1 && inf.endpointslices!.restarts >= 1, JSON.stringify(inf));
     assert.equal(r.source.status().handlerErrors, 0);
+    await r.close();
+  });
+
+  it('Layer 2 members: with onNodes every Node is watched and its InternalIPs reported on change only', async () => {
+    const seen: string[][] = [];
+    const withAddr = (name: string, ip: string): KubeObject => ({ ...node(name), status: { addresses: [{ type: 'InternalIP', address: ip }, { type: 'Hostname', address: name }] } }) as KubeObject;
+    const r = await rig({
+      seed: (e) => {
+        e.server.seed(NODES, withAddr('n1', '10.0.0.1'), withAddr('n2', '10.0.0.2'));
+        e.server.seed(CMS, configMap(CONFIG));
+      },
+      onNodes: (nodes) => seen.push(nodes.map((n) => `${n.name}=${n.addresses.find((a) => a.type === 'InternalIP')?.address ?? '-'}`).sort()),
+    });
+    assert.deepEqual(seen.at(-1), ['n1=10.0.0.1', 'n2=10.0.0.2'], 'both nodes, not only this one');
+    const calls = seen.length;
+    r.e.server.set(NODES, { ...withAddr('n2', '10.0.0.2'), metadata: { name: 'n2', labels: { touched: 'yes' } } } as KubeObject);
+    r.e.server.set(NODES, withAddr('n3', '10.0.0.3'));
+    await until(() => JSON.stringify(seen.at(-1)) === JSON.stringify(['n1=10.0.0.1', 'n2=10.0.0.2', 'n3=10.0.0.3']), 'n3 joins');
+    assert.equal(seen.length, calls + 1, 'a label change on another node is no member change');
+    r.e.server.remove(NODES, 'n2');
+    await until(() => JSON.stringify(seen.at(-1)) === JSON.stringify(['n1=10.0.0.1', 'n3=10.0.0.3']), 'n2 leaves');
     await r.close();
   });
 

@@ -4,7 +4,7 @@ import { parseConfig, type Peer } from '../../../src/config/index.js';
 import type { Route } from '../../../src/bgp/adj-rib-out.js';
 import type { AnnouncementStatus } from '../../../src/agent/types.js';
 import { NodeAgent } from '../../../src/agent/agent.js';
-import { Layer2Placeholder } from '../../../src/agent/layer2-placeholder.js';
+import { Layer2Unavailable } from '../../../src/l2/create.js';
 import { parseCluster } from '../../../src/plan/cluster.js';
 import { BgpAnnouncer } from '../../../src/speaker/bgp-announcer.js';
 import { BgpSpeaker } from '../../../src/speaker/bgp-speaker.js';
@@ -65,7 +65,7 @@ export function recordingSpeaker() {
     for (const r of rs) routes.set(r.prefix, r);
     setAll(rs);
   };
-  const agent = new NodeAgent({ nodeName: 'n1', announcers: [new BgpAnnouncer(speaker), new Layer2Placeholder('n1')] });
+  const agent = new NodeAgent({ nodeName: 'n1', announcers: [new BgpAnnouncer(speaker), new Layer2Unavailable('n1', 'no Layer 2 in these tests')] });
   const batch = agent.batch.bind(agent);
   agent.batch = (fn: () => void) => {
     batch(fn);
