@@ -2,7 +2,8 @@
 // UdpMembership, backed by the worker's last posted view. If the worker dies, this side reports "not ready"
 // at once (so the announcer stops claiming: the others will see us silent and take over) and restarts it
 // after a second, with a new incarnation.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../worker.js';
 import type { Logger, LogLevel } from '../log.js';
 import { emptyDrops, type Membership, type MembershipHooks, type MembershipView, type UdpMembershipOptions } from './member-driver.js';
 import type { LocalView, MemberInput } from './membership.js';
@@ -46,16 +47,9 @@ export interface WorkerMembershipOptions extends Omit<UdpMembershipOptions, 'clo
   readonly threadPriority?: number | null;
 }
 
-/** The worker script: the .ts source under tsx (tests, scripts), the compiled .js otherwise. */
+/** The liveness worker (member-worker.ts / .js beside this file). */
 function spawn(init: WorkerInit): Worker {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    // A worker does not inherit `--import tsx` hooks on Node 20: register them first, then load the source.
-    const url = new URL('./member-worker.ts', here).href;
-    const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
-    return new Worker(boot, { eval: true, workerData: init });
-  }
-  return new Worker(new URL('./member-worker.js', here), { workerData: init });
+  return startWorker(import.meta.url, 'member-worker', init);
 }
 
 export class WorkerMembership implements Membership {

@@ -2,22 +2,15 @@
 // 0.5–1.5 s to parse (js-yaml), and on the main thread that time would hold up BGP KEEPALIVEs, the first
 // sessions of a starting speaker and /healthz (issue 8 item 11). The result comes back as plain data
 // (structured clone), exactly what parseCluster returns on the main thread.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../worker.js';
 import { parseCluster, type ClusterResult } from './cluster.js';
 
 /** Below this size the main thread parses at once: a worker costs ~30 ms to start. */
 export const WORKER_PARSE_BYTES = 1024 * 1024;
 
 function spawn(text: string): Worker {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    // Under tsx (tests, scripts) a worker does not inherit the `--import tsx` hooks on Node 20: register them
-    // first, then load the source.
-    const url = new URL('./cluster-worker.ts', here).href;
-    const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
-    return new Worker(boot, { eval: true, workerData: text });
-  }
-  return new Worker(new URL('./cluster-worker.js', here), { workerData: text });
+  return startWorker(import.meta.url, 'cluster-worker', text);
 }
 
 /** Parses off the main thread; falls back to the main thread if no worker can be started. Never rejects. */
