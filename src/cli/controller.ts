@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
+import { installFatalGuard } from './fatal.js';
 import { parseGoDuration } from '../config/duration.js';
 import type { KubeClient } from '../k8s/index.js';
 import { DEFAULT_KUBE_API_BURST, DEFAULT_KUBE_API_QPS } from '../k8s/rate-limit.js';
@@ -114,9 +115,12 @@ export async function runController(flags: ControllerFlags, opts: { forceExit?: 
   const onTerm = (sig: NodeJS.Signals) => shutdown(sig);
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onTerm);
+  // Last resort (only as the real process): stop writing and release the Lease, bounded, then exit 1.
+  const unguard = opts.forceExit === true ? installFatalGuard(log, () => controller.stop(), 5000) : () => undefined;
   const cleanup = () => {
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onTerm);
+    unguard();
   };
 
   try {

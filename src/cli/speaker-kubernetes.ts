@@ -16,7 +16,8 @@ import { BgpSpeaker } from '../speaker/bgp-speaker.js';
 import { KubernetesSource } from '../speaker/kubernetes.js';
 import { createLayer2Announcer, Layer2Unavailable, membersFromNodes, type Layer2Handle } from '../l2/create.js';
 import type { Layer2ConflictEvent } from '../l2/announcer.js';
-import { errText, listenHttp, shutdownSpeaker, usage, type HostPort } from './speaker.js';
+import { installFatalGuard } from './fatal.js';
+import { errText, FATAL_STOP_TIMEOUT_MS, listenHttp, shutdownSpeaker, usage, type HostPort } from './speaker.js';
 
 export interface KubernetesSpeakerFlags {
   nodeName: string;
@@ -132,10 +133,27 @@ export async function runKubernetesSpeaker(flags: KubernetesSpeakerFlags, opts: 
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onTerm);
   process.on('SIGHUP', onHup);
+  // Only as the real process (bin/ingot): in-process tests keep node:test's own handlers.
+  const unguard =
+    opts.forceExit === true
+      ? installFatalGuard(
+          log,
+          async () => {
+            await l2.stop();
+            await speaker.stop({ message: `ingot speaker on node ${flags.nodeName}: internal error, restarting`, timeoutMs: FATAL_STOP_TIMEOUT_MS });
+          },
+          FATAL_STOP_TIMEOUT_MS,
+          () => {
+            stopping = true;
+            source.close();
+          },
+        )
+      : () => undefined;
   const cleanup = () => {
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onTerm);
     process.off('SIGHUP', onHup);
+    unguard();
   };
 
   try {

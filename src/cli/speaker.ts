@@ -11,6 +11,7 @@ import { isIP } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Command } from 'commander';
+import { installFatalGuard } from './fatal.js';
 import { createLogger, isLogLevel, LOG_LEVELS, type Logger, type LogLevel } from '../log.js';
 import { SpeakerMetrics } from '../metrics/registry.js';
 import { createMetricsServer } from '../metrics/server.js';
@@ -187,43 +188,30 @@ export async function runSpeaker(flags: SpeakerFlags, opts: { forceExit?: boolea
       log.error('internalError', { where: 'SIGHUP', error: e });
     }
   };
-  // Last resort: an error nothing caught (a bug) leaves the process in an unknown state. Log it with context,
-  // send Cease to every peer (bounded wait) and exit 1, so a supervisor restarts a clean process: never
-  // half-alive with sessions the peers believe are fine.
-  let fatal = false;
-  const onFatal = (kind: string) => (e: unknown) => {
-    log.error('fatalError', { kind, error: e });
-    if (fatal) return;
-    fatal = true;
-    ready = false;
-    const exit = () => process.exit(1);
-    setTimeout(exit, FATAL_STOP_TIMEOUT_MS + 500).unref();
-    try {
-      standalone.close();
-    } catch {
-      // Already failing: the Cease below matters more.
-    }
-    speaker
-      .stop({ message: `ingot speaker on node ${flags.nodeName}: internal error, restarting`, timeoutMs: FATAL_STOP_TIMEOUT_MS })
-      .catch((err: unknown) => log.error('shutdownError', { error: err }))
-      .finally(exit);
-  };
-  const onUncaught = onFatal('uncaughtException');
-  const onUnhandled = onFatal('unhandledRejection');
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onTerm);
   process.on('SIGHUP', onHup);
-  if (opts.forceExit === true) {
-    // Only as the real process (bin/ingot): in-process tests keep node:test's own handlers.
-    process.on('uncaughtException', onUncaught);
-    process.on('unhandledRejection', onUnhandled);
-  }
+  // Only as the real process (bin/ingot): in-process tests keep node:test's own handlers.
+  const unguard =
+    opts.forceExit === true
+      ? installFatalGuard(
+          log,
+          async () => {
+            await l2.stop();
+            await speaker.stop({ message: `ingot speaker on node ${nodeName}: internal error, restarting`, timeoutMs: FATAL_STOP_TIMEOUT_MS });
+          },
+          FATAL_STOP_TIMEOUT_MS,
+          () => {
+            ready = false;
+            standalone.close();
+          },
+        )
+      : () => undefined;
   const cleanup = () => {
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onTerm);
     process.off('SIGHUP', onHup);
-    process.off('uncaughtException', onUncaught);
-    process.off('unhandledRejection', onUnhandled);
+    unguard();
   };
 
   try {

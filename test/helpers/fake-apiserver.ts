@@ -137,25 +137,9 @@ const PROTOBUF = 'application/vnd.kubernetes.protobuf';
 
 export type { Permission, RequestAttributes, RuleUse, UserInfo } from './fake-apiserver-rbac.js';
 
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  [field: string]: unknown;
-}
-
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: ObjectMeta;
-  [field: string]: unknown;
-}
+// The object shape is the client layer's own (src/k8s/types.ts): what the server stores is what ingot reads.
+import type { KubeObject, ObjectMeta } from '../../src/k8s/types.js';
+export type { KubeObject, ObjectMeta };
 
 /** An object as the store holds it: identity fields are always set. */
 export interface StoredObject extends KubeObject {
