@@ -44,8 +44,8 @@ export function durationFlag(text: string, flag: string): number | string {
 }
 
 export async function runController(flags: ControllerFlags, opts: { forceExit?: boolean } = {}): Promise<number> {
-  // Loaded here, not at the top: @kubernetes/client-node alone costs ~60 MB of RSS, which every other
-  // subcommand (the speaker, plan, config validate) would otherwise pay for at startup.
+  // Loaded here, not at the top: the other subcommands (plan, config validate, the standalone speaker) never
+  // load the Kubernetes client.
   const { createKubeClient, validateLeaderConfig, validateRateLimit } = await import('../k8s/index.js');
   const { systemClock } = await import('../k8s/primitives.js');
   const { Controller } = await import('../controller/controller.js');

@@ -1,5 +1,5 @@
 // `ingot speaker --node-name NAME [--kubeconfig FILE]` — Kubernetes mode (../shared/spec/cli.md). Loaded
-// lazily by src/cli/speaker.ts, so standalone mode never pays for importing @kubernetes/client-node.
+// lazily by src/cli/speaker.ts, so standalone mode never loads the Kubernetes client.
 // I/O lives here: cluster access, the metrics server, signals. The state comes from KubernetesSource
 // (src/speaker/kubernetes.ts) and goes through the same NodeAgent and BgpSpeaker as standalone mode.
 // Exit codes: 0 clean shutdown; 1 cluster access could not be set up (kubeconfig, in-cluster files);

@@ -1,6 +1,6 @@
 // `ingot speaker` (contract: ../shared/spec/cli.md). Standalone mode: `--node-name N --config F --cluster F`.
 // Kubernetes mode (neither file; `--node-name` defaults to $NODE_NAME) lives in speaker-kubernetes.ts, loaded
-// only then (importing @kubernetes/client-node costs seconds of CPU). I/O lives here: flags, the metrics
+// only then (standalone mode never loads the Kubernetes client). I/O lives here: flags, the metrics
 // server, signals. SIGTERM/SIGINT: Cease / Administrative Shutdown with an RFC 9003 message to every peer, bounded wait, exit 0. SIGHUP: re-read both files.
 // Exit codes: 0 clean shutdown; 1 invalid config file at startup, or an unexpected error at run time (after a
 // Cease to every peer); 2 usage error, unreadable or malformed file, or an address that cannot be bound.

@@ -4,7 +4,7 @@ import { loadClusterAccess, type ClusterAccess, type ClusterAccessOptions } from
 import { systemClock, type Clock } from './primitives.js';
 import { DEFAULT_KUBE_API_BURST, DEFAULT_KUBE_API_QPS, TokenBucket } from './rate-limit.js';
 import { KubeApi } from './resources.js';
-import { RestClient } from './rest.js';
+import { HttpTransport, RestClient } from './rest.js';
 
 /** 2 requests per retry period (GET + PUT) need 1 qps; this leaves room for a conflict retry and a release. */
 export const LEASE_RATE_LIMIT = Object.freeze({ qps: 5, burst: 10 });
@@ -40,12 +40,13 @@ export function createKubeClient(opts: KubeClientOptions = {}): KubeClient {
   const access = loadClusterAccess(opts);
   const clock = opts.clock ?? systemClock({ unref: true });
   const limiter = new TokenBucket({ qps: opts.qps ?? DEFAULT_KUBE_API_QPS, burst: opts.burst ?? DEFAULT_KUBE_API_BURST }, clock);
-  const rest = new RestClient(access.kubeConfig, {
+  const transport = new HttpTransport(access);
+  const rest = new RestClient(transport, {
     limiter,
     ...(opts.userAgent !== undefined ? { userAgent: opts.userAgent } : {}),
     ...(opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
   });
-  const leaseRest = new RestClient(access.kubeConfig, {
+  const leaseRest = new RestClient(transport, {
     limiter: new TokenBucket(LEASE_RATE_LIMIT, clock),
     ...(opts.userAgent !== undefined ? { userAgent: opts.userAgent } : {}),
     ...(opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
@@ -57,6 +58,6 @@ export function createKubeClient(opts: KubeClientOptions = {}): KubeClient {
     rest,
     api: new KubeApi(rest),
     leaseApi: new KubeApi(leaseRest),
-    close: () => access.kubeConfig.closeConnections(),
+    close: async () => transport.close(),
   };
 }

@@ -3,14 +3,19 @@
 // in-cluster service account (token, CA and namespace files under /var/run/secrets/kubernetes.io/serviceaccount,
 // server from KUBERNETES_SERVICE_HOST/PORT). Every path and the environment are injectable for tests.
 //
-// Checked here, at startup, with precise errors: the file exists and parses, the current context, its cluster
-// and user exist, the server is an http(s) URL, and a plain `http://` server is accepted only with
+// Checked at startup, with precise errors: the file exists and parses, the current context, its cluster and
+// user exist, the server is an http(s) URL, and a plain `http://` server is accepted only with
 // `insecure-skip-tls-verify: true` — kubectl's rule. No DNS lookup happens here: the server name is resolved by
 // the first request, so a namespace without a resolver can still start (cli.md).
+//
+// Kubeconfig files are read by client-node in a short-lived child process (kubeconfig-helper.ts; why: its
+// header). The in-cluster service account needs no library: a CA file and a token file, read here.
+import { execFile, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isIPv6 } from 'node:net';
-import { IngotKubeConfig } from './rest.js';
+import { childModuleArgs } from '../worker.js';
+import type { HelperRequest, ResolvedKubeconfig } from './kubeconfig-helper.js';
 
 export const DEFAULT_NAMESPACE = 'ingot-system';
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -35,39 +40,58 @@ export interface ClusterAccessOptions {
   /** Environment (KUBECONFIG, KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT); default process.env. */
   env?: Readonly<Record<string, string | undefined>>;
   inCluster?: InClusterPaths;
+  /** Default REFRESH_MIN_INTERVAL_MS; tests lower it. */
+  refreshMinIntervalMs?: number;
+}
+
+/** TLS material for the connection pool (PEM text). */
+export interface TlsOptions {
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly rejectUnauthorized: boolean;
+  readonly servername?: string;
 }
 
 export interface ClusterAccess {
-  readonly kubeConfig: IngotKubeConfig;
+  /** The API server's base URL, no trailing slash. */
   readonly server: string;
   /** Where the ConfigMap, the Lease and the memberlist Secret live. */
   readonly namespace: string;
   /** How the access was found, for the startup log line. */
   readonly source: { kind: 'flag' | 'env' | 'in-cluster'; files: readonly string[] };
+  readonly tls: TlsOptions;
+  /** The headers every request carries now (Authorization, Impersonate-User). Never throws. */
+  headers(): Promise<Readonly<Record<string, string>>>;
+  /**
+   * The server answered 401: credentials that can change (a rotated token file, an exec plugin's token) are
+   * fetched again before the next request — at most once per `REFRESH_MIN_INTERVAL_MS`.
+   */
+  unauthorized(): void;
 }
 
 export class ClusterAccessError extends Error {
   override name = 'ClusterAccessError';
 }
 
+/** How often a token file is re-read (client-go re-reads projected service account tokens every minute). */
+export const TOKEN_FILE_REREAD_MS = 60_000;
+/** A 401 storm must not become a storm of plugin runs. */
+export const REFRESH_MIN_INTERVAL_MS = 10_000;
+
 export function loadClusterAccess(opts: ClusterAccessOptions = {}): ClusterAccess {
   const env = opts.env ?? process.env;
   const paths = opts.inCluster ?? DEFAULT_IN_CLUSTER_PATHS;
-  let kc: IngotKubeConfig;
-  let source: ClusterAccess['source'];
+  const namespace = resolveNamespace(opts.namespace, paths.namespaceFile);
+  const minInterval = opts.refreshMinIntervalMs ?? REFRESH_MIN_INTERVAL_MS;
   if (opts.kubeconfig !== undefined && opts.kubeconfig !== '') {
-    kc = fromFiles([opts.kubeconfig], '--kubeconfig');
-    source = { kind: 'flag', files: [opts.kubeconfig] };
-  } else if (env.KUBECONFIG !== undefined && env.KUBECONFIG !== '') {
-    const files = env.KUBECONFIG.split(path.delimiter).filter((f) => f !== '');
-    kc = fromFiles(files, '$KUBECONFIG');
-    source = { kind: 'env', files };
-  } else {
-    kc = inCluster(env, paths);
-    source = { kind: 'in-cluster', files: [paths.tokenFile, paths.caFile] };
+    return fromKubeconfig({ files: [opts.kubeconfig], what: '--kubeconfig' }, namespace, 'flag', minInterval);
   }
-  const server = validate(kc, source.kind === 'in-cluster' ? 'in-cluster config' : `kubeconfig ${source.files.join(path.delimiter)}`);
-  return { kubeConfig: kc, server, namespace: resolveNamespace(opts.namespace, paths.namespaceFile), source };
+  if (env.KUBECONFIG !== undefined && env.KUBECONFIG !== '') {
+    const files = env.KUBECONFIG.split(path.delimiter).filter((f) => f !== '');
+    return fromKubeconfig({ files, what: '$KUBECONFIG' }, namespace, 'env', minInterval);
+  }
+  return inCluster(env, paths, namespace, minInterval);
 }
 
 /** `--namespace`, else the service account's namespace file, else `ingot-system` (cli.md). */
@@ -82,28 +106,77 @@ export function resolveNamespace(flag: string | undefined, namespaceFile: string
   return DEFAULT_NAMESPACE;
 }
 
-function fromFiles(files: readonly string[], what: string): IngotKubeConfig {
-  if (files.length === 0) throw new ClusterAccessError(`${what}: no file named`);
-  const merged = new IngotKubeConfig();
-  merged.loadFromOptions({ clusters: [], users: [], contexts: [], currentContext: '' });
-  for (const file of files) {
-    const one = new IngotKubeConfig();
-    try {
-      one.loadFromFile(file);
-    } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
-      throw new ClusterAccessError(`${what}: cannot load ${file}: ${msg}`);
-    }
-    // kubectl's merge: the first file that sets a name (or current-context) wins.
-    for (const c of one.clusters ?? []) if (!merged.clusters.some((x) => x.name === c.name)) merged.clusters.push(c);
-    for (const u of one.users ?? []) if (!merged.users.some((x) => x.name === u.name)) merged.users.push(u);
-    for (const c of one.contexts ?? []) if (!merged.contexts.some((x) => x.name === c.name)) merged.contexts.push(c);
-    if (!merged.currentContext && one.currentContext) merged.setCurrentContext(one.currentContext);
-  }
-  return merged;
+const HELPER_TIMEOUT_MS = 60_000;
+
+function helperArgs(req: HelperRequest): string[] {
+  return [...childModuleArgs(import.meta.url, 'kubeconfig-helper'), JSON.stringify(req)];
 }
 
-function inCluster(env: Readonly<Record<string, string | undefined>>, paths: InClusterPaths): IngotKubeConfig {
+function parseHelperOutput(req: HelperRequest, stdout: string, failure: string | undefined): ResolvedKubeconfig {
+  let out: ResolvedKubeconfig | { error: string } | undefined;
+  try {
+    out = JSON.parse(stdout.trim().split('\n').pop() ?? '') as ResolvedKubeconfig | { error: string };
+  } catch {
+    out = undefined;
+  }
+  if (out === undefined) throw new ClusterAccessError(`${req.what}: could not run the kubeconfig resolver${failure ? `: ${failure}` : ''}`);
+  if ('error' in out) throw new ClusterAccessError(out.error);
+  return out;
+}
+
+/** Runs the helper and waits (startup only: nothing else is running yet). */
+function resolveSync(req: HelperRequest): ResolvedKubeconfig {
+  const r = spawnSync(process.execPath, helperArgs(req), { encoding: 'utf8', timeout: HELPER_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 16 << 20 });
+  const failure = r.error?.message ?? (r.status !== 0 ? `exit ${r.status ?? r.signal}: ${(r.stderr ?? '').trim().slice(-300)}` : undefined);
+  return parseHelperOutput(req, r.stdout ?? '', failure);
+}
+
+function resolveAsync(req: HelperRequest): Promise<ResolvedKubeconfig> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, helperArgs(req), { encoding: 'utf8', timeout: HELPER_TIMEOUT_MS, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      try {
+        resolve(parseHelperOutput(req, stdout, err ? `${err.message} ${stderr.trim().slice(-300)}` : undefined));
+      } catch (e) {
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+  });
+}
+
+function fromKubeconfig(req: HelperRequest, namespace: string, kind: 'flag' | 'env', minInterval: number): ClusterAccess {
+  if (req.files.length === 0) throw new ClusterAccessError(`${req.what}: no file named`);
+  let current = resolveSync(req);
+  let stale = false;
+  let lastRefresh = performance.now();
+  let refreshing: Promise<void> | undefined;
+  return {
+    server: current.server,
+    namespace,
+    source: { kind, files: req.files },
+    tls: current.tls,
+    async headers() {
+      if (stale && current.expiring && refreshing === undefined) {
+        stale = false;
+        lastRefresh = performance.now();
+        // TLS material stays as resolved at startup (the pool is built from it); only the headers change.
+        refreshing = resolveAsync(req).then(
+          (fresh) => void (current = { ...current, headers: fresh.headers }),
+          () => undefined, // keep the old headers: the next 401 tries again
+        );
+        await refreshing;
+        refreshing = undefined;
+      } else if (refreshing !== undefined) {
+        await refreshing;
+      }
+      return current.headers;
+    },
+    unauthorized() {
+      if (performance.now() - lastRefresh >= minInterval) stale = true;
+    },
+  };
+}
+
+function inCluster(env: Readonly<Record<string, string | undefined>>, paths: InClusterPaths, namespace: string, minInterval: number): ClusterAccess {
   const host = env.KUBERNETES_SERVICE_HOST;
   const port = env.KUBERNETES_SERVICE_PORT;
   if (!host || !port) {
@@ -116,63 +189,34 @@ function inCluster(env: Readonly<Record<string, string | undefined>>, paths: InC
       throw new ClusterAccessError(`in-cluster config: service account ${what} ${file} is not readable`);
     }
   }
-  const kc = new IngotKubeConfig();
   // Always https, as client-go's InClusterConfig: the API server never serves the service account plain.
   const server = `https://${isIPv6(host) ? `[${host}]` : host}:${port}`;
-  kc.loadFromOptions({
-    clusters: [{ name: 'in-cluster', server, caFile: paths.caFile, skipTLSVerify: false }],
-    // A custom provider (not client-node's `tokenFile` one) so the token is trimmed and re-read every minute:
-    // projected service account tokens rotate (client-go re-reads them the same way).
-    users: [{ name: 'service-account', authProvider: { name: TOKEN_PROVIDER, config: { path: paths.tokenFile } } }],
-    contexts: [{ name: 'in-cluster', cluster: 'in-cluster', user: 'service-account' }],
-    currentContext: 'in-cluster',
-  });
-  kc.addAuthenticator(new TokenFileAuthenticator());
-  return kc;
-}
-
-const TOKEN_PROVIDER = 'ingot-service-account-token';
-
-class TokenFileAuthenticator {
-  private token = '';
-  private readAt = -Infinity;
-
-  isAuthProvider(user: { authProvider?: { name?: string } }): boolean {
-    return user.authProvider?.name === TOKEN_PROVIDER;
-  }
-
-  async applyAuthentication(user: { authProvider?: { config?: Record<string, string> } }, opts: { headers?: Record<string, unknown> }): Promise<void> {
-    const file = user.authProvider?.config?.path;
-    if (!file) return;
-    const now = performance.now();
-    if (now - this.readAt > 60_000) {
-      this.token = (await fs.promises.readFile(file, 'utf8')).trim();
-      this.readAt = now;
-    }
-    opts.headers ??= {};
-    opts.headers.Authorization = `Bearer ${this.token}`;
-  }
-}
-
-function validate(kc: IngotKubeConfig, where: string): string {
-  const ctxName = kc.getCurrentContext();
-  if (!ctxName) throw new ClusterAccessError(`${where}: no current-context`);
-  const ctx = kc.getContextObject(ctxName);
-  if (!ctx) throw new ClusterAccessError(`${where}: current-context "${ctxName}" is not defined`);
-  const cluster = kc.getCluster(ctx.cluster);
-  if (!cluster) throw new ClusterAccessError(`${where}: context "${ctxName}" names cluster "${ctx.cluster}", which is not defined`);
-  if (ctx.user && !kc.getUser(ctx.user)) throw new ClusterAccessError(`${where}: context "${ctxName}" names user "${ctx.user}", which is not defined`);
-  let url: URL;
-  try {
-    url = new URL(cluster.server);
-  } catch {
-    throw new ClusterAccessError(`${where}: cluster "${cluster.name}": server ${JSON.stringify(cluster.server)} is not a URL`);
-  }
-  if (url.protocol === 'http:' && !cluster.skipTLSVerify) {
-    throw new ClusterAccessError(`${where}: cluster "${cluster.name}": plain http server ${cluster.server} needs insecure-skip-tls-verify: true (as kubectl requires)`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ClusterAccessError(`${where}: cluster "${cluster.name}": server ${cluster.server} is not http(s)`);
-  }
-  return cluster.server;
+  // Projected service account tokens rotate: the file is re-read every minute, and at once after a 401.
+  let token = '';
+  let readAt = -Infinity;
+  let lastForced = -Infinity;
+  return {
+    server,
+    namespace,
+    source: { kind: 'in-cluster', files: [paths.tokenFile, paths.caFile] },
+    tls: { ca: fs.readFileSync(paths.caFile, 'utf8'), rejectUnauthorized: true },
+    async headers(): Promise<Readonly<Record<string, string>>> {
+      const now = performance.now();
+      if (now - readAt >= TOKEN_FILE_REREAD_MS) {
+        try {
+          token = (await fs.promises.readFile(paths.tokenFile, 'utf8')).trim();
+          readAt = now;
+        } catch {
+          // keep the last token; the file is swapped atomically by the kubelet, a failed read is transient
+        }
+      }
+      return token === '' ? {} : { Authorization: `Bearer ${token}` };
+    },
+    unauthorized() {
+      const now = performance.now();
+      if (now - lastForced < minInterval) return;
+      lastForced = now;
+      readAt = -Infinity;
+    },
+  };
 }

@@ -1,4 +1,4 @@
-// Public API of src/k8s, the only importer of @kubernetes/client-node. See README.md.
+// Public API of src/k8s (client-node is imported only by kubeconfig-helper.ts, a child process). See README.md.
 export { createKubeClient, LEASE_RATE_LIMIT, type KubeClient, type KubeClientOptions } from './client.js';
 export {
   loadClusterAccess,
@@ -9,9 +9,10 @@ export {
   type ClusterAccess,
   type ClusterAccessOptions,
   type InClusterPaths,
+  type TlsOptions,
 } from './config.js';
 export { TokenBucket, validateRateLimit, DEFAULT_KUBE_API_QPS, DEFAULT_KUBE_API_BURST, type RateLimit } from './rate-limit.js';
-export { RestClient, KubeApiError, isNotFound, isAlreadyExists, isConflict, isGone, type RequestOptions, type WatchHandle, type RawWatchEvent } from './rest.js';
+export { RestClient, HttpTransport, KubeApiError, isNotFound, isAlreadyExists, isConflict, isGone, type RequestOptions, type WatchHandle, type RawWatchEvent } from './rest.js';
 export { Informer, INFORMER_BACKOFF, type InformerHandlers, type InformerOptions, type RestartReason } from './informer.js';
 export { WorkQueue, Requeue, WORKQUEUE_BACKOFF, type WorkQueueOptions } from './workqueue.js';
 export { KubeApi, paths, MEMBERLIST_SECRET, MEMBERLIST_SECRET_KEY, LEADER_LEASE, type InformerDeps } from './resources.js';

@@ -1,5 +1,5 @@
 // A supervised informer: list, then watch from the list's resourceVersion, keep a cache, tell handlers what
-// changed. Written on RestClient (client-node's Watch underneath) rather than client-node's makeInformer /
+// changed. Written on RestClient (rest.ts: node:https watch streams) rather than client-node's makeInformer /
 // ListWatch, because ListWatch stops for good on any error but 410 (a reset connection, a 500, a 403), waits up
 // to 30 s before re-watching after a 410, takes no field selector in makeInformer, has no hasSynced, and swallows
 // a handler's exception inside its watch callback. See README.md.
@@ -7,7 +7,7 @@
 // Life cycle (one loop per informer, never two requests at once):
 //   list (paged, `limit`) → replace the cache (add / update / delete for what changed while we were away)
 //   → watch from the list's RV (bookmarks on, server timeout 5–10 min like client-go)
-//   → clean end (server timeout, client-node's 30 s inactivity timeout): watch again from the last RV
+//   → clean end (server timeout, RestClient's 30 s inactivity timeout): watch again from the last RV
 //   → 410 Expired (HTTP or in-stream ERROR): relist
 //   → any other error: count a restart, relist.
 // Every resume waits a capped, jittered backoff unless the previous watch stayed up `policy.stableMs`, so a
@@ -54,6 +54,14 @@ export interface InformerOptions {
    * 10,000 Services and EndpointSlices). Must keep metadata.name, namespace and resourceVersion.
    */
   transform?: (obj: KubeObject) => KubeObject;
+  /**
+   * What the cache keeps of each (transformed) object, when a component holds its own derived state and needs
+   * the cache only for identity: the relist diff (resourceVersion), deletes, and references for Events. Handlers
+   * still get the transformed object for adds and updates; `onUpdate`'s old object and a relist's `onDelete`
+   * get the cached form. Handlers must then be registered before start() (a late one would be replayed the
+   * cached form). Must keep metadata.name, namespace and resourceVersion.
+   */
+  cacheTransform?: (obj: KubeObject) => KubeObject;
 }
 
 /** 250 ms doubling to 30 s, jittered by half; a watch that lived 10 s counts as healthy. */
@@ -90,6 +98,7 @@ export class Informer<T extends KubeObject> {
 
   /** Registers handlers; objects already cached are replayed to them as adds (late registration is safe). */
   addHandlers(h: InformerHandlers<T>): void {
+    if (this.opts.cacheTransform !== undefined && this.cache.size > 0) throw new Error(`informer ${this.opts.name}: with cacheTransform, handlers are registered before start()`);
     this.handlers.push(h);
     if (h.onAdd) for (const obj of this.cache.values()) this.deliver('add', () => h.onAdd?.(obj));
   }
@@ -252,7 +261,7 @@ export class Informer<T extends KubeObject> {
 
   private upsert(key: string, obj: T): void {
     const old = this.cache.get(key);
-    this.cache.set(key, obj);
+    this.cache.set(key, this.opts.cacheTransform ? (this.opts.cacheTransform(obj) as T) : obj);
     if (old === undefined) this.emit('add', obj);
     else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.emit('update', obj, old);
   }

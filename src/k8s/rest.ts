@@ -1,14 +1,17 @@
-// The HTTP edge: JSON requests and watch streams to the API server, through @kubernetes/client-node.
+// The HTTP edge: JSON requests and watch streams to the API server over node:http(s), one keep-alive
+// connection pool per process.
 //
-// client-node supplies what is worth not rewriting: kubeconfig semantics (contexts, exec and OIDC plugins,
-// token files, client certificates, CA data), TLS through its undici dispatcher, and the Watch stream reader
-// with its 30 s inactivity timeout. Its generated typed clients are NOT used: they turn timestamps into Date
-// objects while watch events carry strings, they default PATCH to json-patch, and they hide the HTTP status
-// behind an exception class. Everything here speaks the wire JSON (types.ts).
+// Not client-node's HTTP stack: it needs client-node (and undici) resident — ~85 MiB, most of the speaker's
+// 100 MB budget — for what is a few dozen lines over node:https (README.md). Credentials and TLS material come
+// from ClusterAccess (config.ts); a 401 tells it to fetch credentials again. Watches keep client-node's
+// semantics that the informer was built on: newline-delimited JSON events, and a 30 s inactivity timeout that
+// ends the stream cleanly (a dead TCP connection cannot hang a watch; the informer resumes from its RV).
 //
 // Every request — list pages, watch starts, writes — first takes a token from the shared TokenBucket
 // (`--kube-api-qps`/`--kube-api-burst`).
-import * as k8s from '@kubernetes/client-node';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { ClusterAccess } from './config.js';
 import type { TokenBucket } from './rate-limit.js';
 import type { ApiStatus, KubeObject, WatchEventType } from './types.js';
 
@@ -65,153 +68,203 @@ export interface RawWatchEvent {
 
 export interface RestClientOptions {
   limiter: TokenBucket;
-  /** Default per-request timeout (ms); watches use client-node's inactivity timeout instead. */
+  /** Default per-request timeout (ms). */
   requestTimeoutMs?: number;
+  /** A watch that receives nothing for this long ends cleanly (ms, default 30 s). */
+  watchInactivityMs?: number;
   userAgent?: string;
 }
 
-/**
- * A KubeConfig that reuses one undici dispatcher. client-node 2.0.2 builds a new Agent (and so a new TLS
- * connection pool) for every request when the cluster has a CA, a client certificate or skip-verify: 10,000
- * status writes would be 10,000 TLS handshakes. The first dispatcher is kept and later ones are closed unused.
- * Authorization headers are still computed per request (token files rotate; exec plugins refresh).
- */
-export class IngotKubeConfig extends k8s.KubeConfig {
-  private dispatcher: ReturnType<k8s.RequestContext['getDispatcher']>;
+/** One keep-alive connection pool for everything a process sends to the API server. */
+export class HttpTransport {
+  readonly agent: http.Agent;
+  private readonly mod: typeof http | typeof https;
 
-  override async applySecurityAuthentication(context: k8s.RequestContext): Promise<void> {
-    await super.applySecurityAuthentication(context);
-    const fresh = context.getDispatcher();
-    if (fresh === undefined) return;
-    if (this.dispatcher === undefined) {
-      this.dispatcher = fresh;
-      return;
+  constructor(readonly access: ClusterAccess) {
+    const url = new URL(access.server);
+    if (url.protocol === 'https:') {
+      this.mod = https;
+      const t = access.tls;
+      this.agent = new https.Agent({
+        keepAlive: true,
+        rejectUnauthorized: t.rejectUnauthorized,
+        ...(t.ca !== undefined ? { ca: t.ca } : {}),
+        ...(t.cert !== undefined ? { cert: t.cert } : {}),
+        ...(t.key !== undefined ? { key: t.key } : {}),
+        ...(t.servername !== undefined ? { servername: t.servername } : {}),
+      });
+    } else {
+      this.mod = http;
+      this.agent = new http.Agent({ keepAlive: true });
     }
-    if (fresh !== this.dispatcher) void fresh.close().catch(() => undefined);
-    context.setDispatcher(this.dispatcher);
   }
 
-  /** The headers (Authorization, Impersonate-User) a request would carry now; for diagnostics and tests. */
-  async requestHeaders(): Promise<Record<string, string>> {
-    const ctx = new k8s.RequestContext(this.getCurrentCluster()?.server ?? 'https://invalid', k8s.HttpMethod.GET);
-    await super.applySecurityAuthentication(ctx);
-    void ctx.getDispatcher()?.close().catch(() => undefined);
-    return { ...ctx.getHeaders() };
+  /** Starts a request with the current credentials; the caller owns the returned ClientRequest. */
+  async start(method: string, url: string, headers: Record<string, string>): Promise<http.ClientRequest> {
+    const auth = await this.access.headers();
+    return this.mod.request(url, { method, agent: this.agent, headers: { ...auth, ...headers } });
   }
 
   /** Closes the pooled connections (at shutdown). */
-  async closeConnections(): Promise<void> {
-    const d = this.dispatcher;
-    this.dispatcher = undefined;
-    if (d) await d.close().catch(() => undefined);
+  close(): void {
+    this.agent.destroy();
   }
 }
 
-const METHODS: Record<string, k8s.HttpMethod> = {
-  GET: k8s.HttpMethod.GET,
-  POST: k8s.HttpMethod.POST,
-  PUT: k8s.HttpMethod.PUT,
-  PATCH: k8s.HttpMethod.PATCH,
-  DELETE: k8s.HttpMethod.DELETE,
-};
-
 export class RestClient {
-  private readonly http = new k8s.IsomorphicFetchHttpLibrary();
   private readonly server: string;
   private readonly requestTimeoutMs: number;
+  private readonly watchInactivityMs: number;
   private readonly userAgent: string;
 
   constructor(
-    readonly kubeConfig: IngotKubeConfig,
+    readonly transport: HttpTransport,
     private readonly opts: RestClientOptions,
   ) {
-    const cluster = kubeConfig.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig: no current cluster');
-    this.server = cluster.server.replace(/\/+$/, '');
+    this.server = transport.access.server.replace(/\/+$/, '');
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.watchInactivityMs = opts.watchInactivityMs ?? 30_000;
     this.userAgent = opts.userAgent ?? 'ingot';
+  }
+
+  private url(path: string, query: Query | undefined): URL {
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    return url;
   }
 
   /** Sends one request and returns the parsed JSON body; throws KubeApiError for any non-2xx or network error. */
   async request<T = unknown>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, options: RequestOptions = {}): Promise<T> {
     await this.opts.limiter.acquire();
     if (options.guard !== undefined && !options.guard()) throw new KubeApiError(0, 'Precondition', `${method} ${path}: not sent (precondition no longer holds)`, method, path);
-    const url = new URL(this.server + path);
-    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const httpMethod = METHODS[method];
-    if (httpMethod === undefined) throw new Error(`unsupported method ${method}`);
-    const ctx = new k8s.RequestContext(url.toString(), httpMethod);
-    ctx.setHeaderParam('Accept', 'application/json');
-    ctx.setHeaderParam('User-Agent', this.userAgent);
-    if (options.body !== undefined) {
-      ctx.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
-      ctx.setBody(JSON.stringify(options.body));
-    }
-    ctx.setSignal(AbortSignal.timeout(options.timeoutMs ?? this.requestTimeoutMs));
+    const url = this.url(path, options.query);
     const where = `${method} ${url.pathname}${url.search}`;
+    const body = options.body !== undefined ? JSON.stringify(options.body) : undefined;
+    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': this.userAgent };
+    if (body !== undefined) {
+      headers['Content-Type'] = options.contentType ?? 'application/json';
+      headers['Content-Length'] = String(Buffer.byteLength(body));
+    }
+    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
     let status: number;
     let text: string;
     try {
-      await this.kubeConfig.applySecurityAuthentication(ctx);
-      const res = await this.http.send(ctx).toPromise();
-      status = res.httpStatusCode;
-      text = await res.body.text();
+      const req = await this.transport.start(method, url.href, headers);
+      ({ status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        req.on('error', (err) => {
+          clearTimeout(timer);
+          reject(err);
+        });
+        req.once('response', (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (err) => {
+            clearTimeout(timer);
+            reject(err);
+          });
+          res.once('end', () => {
+            clearTimeout(timer);
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+          });
+        });
+        req.end(body);
+      }));
     } catch (err) {
       throw new KubeApiError(0, 'NetworkError', `${where}: ${describe(err)}`, method, path);
     }
-    let body: unknown;
+    let parsed: unknown;
     try {
-      body = text === '' ? undefined : JSON.parse(text);
+      parsed = text === '' ? undefined : JSON.parse(text);
     } catch {
-      body = undefined;
+      parsed = undefined;
     }
-    if (status >= 200 && status < 300) return body as T;
-    const st = isStatus(body) ? body : undefined;
+    if (status >= 200 && status < 300) return parsed as T;
+    if (status === 401) this.transport.access.unauthorized();
+    const st = isStatus(parsed) ? parsed : undefined;
     const reason = st?.reason ?? (status === 410 ? 'Expired' : `HTTP${status}`);
     throw new KubeApiError(status, reason, `${where}: ${status} ${reason}: ${st?.message ?? text.slice(0, 200)}`, method, path, st);
   }
 
   /**
    * Starts a watch (`?watch=true` is added). `onEvent` gets each decoded event; `onDone` fires once when the
-   * stream ends: null for a clean end (server closed, or client-node's 30 s inactivity timeout), otherwise the
-   * error (a KubeApiError for an HTTP status, e.g. 410).
+   * stream ends: null for a clean end (server closed, abort(), or the inactivity timeout), otherwise the error
+   * (a KubeApiError: the HTTP status, e.g. 410, or code 0 for the network or a line that is not JSON).
    */
   async watch(path: string, query: Query, onEvent: (ev: RawWatchEvent) => void, onDone: (err: Error | null) => void): Promise<WatchHandle> {
     await this.opts.limiter.acquire();
-    const w = new k8s.Watch(this.kubeConfig);
+    const url = this.url(path, { ...query, watch: true });
+    const where = `watch ${path}`;
     let finished = false;
-    const finish = (err: unknown): void => {
+    let req: http.ClientRequest | undefined;
+    let idle: NodeJS.Timeout | undefined;
+    const finish = (err: Error | null): void => {
       if (finished) return;
       finished = true;
-      onDone(classifyWatchEnd(err, path));
+      if (idle !== undefined) clearTimeout(idle);
+      req?.destroy();
+      onDone(err);
     };
-    const controller = await w.watch(
-      path,
-      query,
-      (type: string, object: unknown) => {
+    const touch = (): void => {
+      if (idle !== undefined) clearTimeout(idle);
+      idle = setTimeout(() => finish(null), this.watchInactivityMs);
+    };
+    try {
+      req = await this.transport.start('GET', url.href, { Accept: 'application/json', 'User-Agent': this.userAgent });
+    } catch (err) {
+      finish(new KubeApiError(0, 'NetworkError', `${where}: ${describe(err)}`, 'GET', path));
+      return { abort: () => undefined };
+    }
+    touch();
+    req.on('error', (err) => finish(new KubeApiError(0, 'NetworkError', `${where}: ${describe(err)}`, 'GET', path)));
+    req.once('response', (res) => {
+      const status = res.statusCode ?? 0;
+      res.setEncoding('utf8');
+      if (status !== 200) {
+        let text = '';
+        res.on('data', (c: string) => (text += c.length + text.length <= 65_536 ? c : ''));
+        res.once('end', () => {
+          if (status === 401) this.transport.access.unauthorized();
+          let st: ApiStatus | undefined;
+          try {
+            const v: unknown = JSON.parse(text);
+            st = isStatus(v) ? v : undefined;
+          } catch {
+            st = undefined;
+          }
+          const reason = st?.reason ?? (status === 410 ? 'Expired' : `HTTP${status}`);
+          finish(new KubeApiError(status, reason, `${where}: ${status} ${reason}${st?.message ? `: ${st.message}` : ''}`, 'GET', path, st));
+        });
+        res.on('error', (err) => finish(new KubeApiError(0, 'NetworkError', `${where}: ${describe(err)}`, 'GET', path)));
+        return;
+      }
+      let buf = '';
+      res.on('data', (chunk: string) => {
         if (finished) return;
-        onEvent({ type: type as WatchEventType, object: (object ?? {}) as KubeObject });
-      },
-      finish,
-    );
-    return {
-      abort: () => {
-        controller.abort();
-        finish(null);
-      },
-    };
+        touch();
+        buf += chunk;
+        let nl: number;
+        while (!finished && (nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (line === '') continue;
+          let ev: { type?: unknown; object?: unknown };
+          try {
+            ev = JSON.parse(line) as { type?: unknown; object?: unknown };
+          } catch {
+            finish(new KubeApiError(0, 'BadResponse', `${where}: a watch event that is not JSON: ${line.slice(0, 120)}`, 'GET', path));
+            return;
+          }
+          onEvent({ type: ev.type as WatchEventType, object: (ev.object ?? {}) as KubeObject });
+        }
+      });
+      res.once('end', () => finish(null));
+      res.once('aborted', () => finish(new KubeApiError(0, 'NetworkError', `${where}: connection closed mid-stream`, 'GET', path)));
+      res.on('error', (err) => finish(new KubeApiError(0, 'NetworkError', `${where}: ${describe(err)}`, 'GET', path)));
+    });
+    req.end();
+    return { abort: () => finish(null) };
   }
-}
-
-function classifyWatchEnd(err: unknown, path: string): Error | null {
-  if (err === null || err === undefined) return null;
-  if (err instanceof Error && err.name === 'TimeoutError') return null; // inactivity: resume from the last RV
-  const code = (err as { statusCode?: unknown }).statusCode;
-  if (typeof code === 'number') {
-    const reason = code === 410 ? 'Expired' : `HTTP${code}`;
-    return new KubeApiError(code, reason, `watch ${path}: ${code} ${reason}`, 'GET', path);
-  }
-  return new KubeApiError(0, 'NetworkError', `watch ${path}: ${describe(err)}`, 'GET', path);
 }
 
 function isStatus(v: unknown): v is ApiStatus {

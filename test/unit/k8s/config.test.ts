@@ -4,8 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { IngotKubeConfig } from '../../../src/k8s/rest.js';
-import { loadClusterAccess, resolveNamespace, DEFAULT_NAMESPACE, type InClusterPaths } from '../../../src/k8s/config.js';
+import { loadClusterAccess, type ClusterAccess, resolveNamespace, DEFAULT_NAMESPACE, type InClusterPaths } from '../../../src/k8s/config.js';
 import { tmpDir, writeKubeconfig } from './support.js';
 
 function inClusterFiles(dir: string, token = 'sa-token\n', ns?: string): InClusterPaths {
@@ -18,8 +17,8 @@ function inClusterFiles(dir: string, token = 'sa-token\n', ns?: string): InClust
 
 const NO_SA: InClusterPaths = { tokenFile: '/nonexistent/token', caFile: '/nonexistent/ca.crt', namespaceFile: '/nonexistent/namespace' };
 
-async function authHeader(kc: IngotKubeConfig): Promise<string | undefined> {
-  return (await kc.requestHeaders()).Authorization;
+async function authHeader(a: ClusterAccess): Promise<string | undefined> {
+  return (await a.headers()).Authorization;
 }
 
 describe('loadClusterAccess', () => {
@@ -34,7 +33,7 @@ describe('loadClusterAccess', () => {
     assert.equal(DEFAULT_NAMESPACE, 'ingot-system');
   });
 
-  it('$KUBECONFIG: several files merged, the first current-context and the first definition of a name win', () => {
+  it('$KUBECONFIG: several files merged, the first current-context and the first definition of a name win', async () => {
     const dir = tmpDir();
     const first = writeKubeconfig(dir, 'http://127.0.0.1:11', { name: 'one', token: 'first' });
     const second = writeKubeconfig(dir, 'http://127.0.0.1:22', { name: 'two', token: 'second' });
@@ -42,7 +41,7 @@ describe('loadClusterAccess', () => {
     assert.equal(a.server, 'http://127.0.0.1:11');
     assert.equal(a.source.kind, 'env');
     assert.deepEqual(a.source.files, [first, second]);
-    assert.equal(a.kubeConfig.getCurrentUser()?.token, 'first');
+    assert.equal(await authHeader(a), 'Bearer first');
   });
 
   it('--namespace wins; else the service account namespace file (trimmed); the kubeconfig context namespace is not used (cli.md)', () => {
@@ -62,8 +61,9 @@ describe('loadClusterAccess', () => {
     const a = loadClusterAccess({ env: { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' }, inCluster: sa });
     assert.equal(a.server, 'https://10.96.0.1:443');
     assert.equal(a.source.kind, 'in-cluster');
-    assert.equal(a.kubeConfig.getCurrentCluster()?.caFile, sa.caFile);
-    assert.equal(await authHeader(a.kubeConfig), 'Bearer sa-token');
+    assert.equal(a.tls.ca, fs.readFileSync(sa.caFile, 'utf8'));
+    assert.equal(a.tls.rejectUnauthorized, true);
+    assert.equal(await authHeader(a), 'Bearer sa-token');
     const v6 = loadClusterAccess({ env: { KUBERNETES_SERVICE_HOST: 'fd00:10:96::1', KUBERNETES_SERVICE_PORT: '6443' }, inCluster: sa });
     assert.equal(v6.server, 'https://[fd00:10:96::1]:6443');
   });
@@ -85,10 +85,15 @@ describe('loadClusterAccess', () => {
     );
     const a = loadClusterAccess({ kubeconfig: file, env: {}, inCluster: NO_SA });
     assert.equal(a.server, 'https://192.0.2.10:6443');
-    assert.equal(a.kubeConfig.getCurrentCluster()?.caData, 'Y2E=');
-    assert.equal(await authHeader(a.kubeConfig), 'Bearer tok-123');
-    a.kubeConfig.setCurrentContext('y');
-    assert.equal(a.kubeConfig.getCurrentUser()?.certData, 'Y2VydA==');
+    assert.equal(a.tls.ca, 'ca');
+    assert.equal(a.tls.rejectUnauthorized, true);
+    assert.equal(a.tls.cert, undefined);
+    assert.equal(await authHeader(a), 'Bearer tok-123');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('current-context: x', 'current-context: y'));
+    const y = loadClusterAccess({ kubeconfig: file, env: {}, inCluster: NO_SA });
+    assert.equal(y.tls.cert, 'cert');
+    assert.equal(y.tls.key, 'key');
+    assert.equal(await authHeader(y), undefined);
   });
 
   it('precise errors: plain http without insecure-skip-tls-verify, missing file, undefined context, no access at all', () => {
@@ -104,5 +109,62 @@ describe('loadClusterAccess', () => {
       () => loadClusterAccess({ env: { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' }, inCluster: NO_SA }),
       /in-cluster config: service account token \/nonexistent\/token is not readable/,
     );
+  });
+});
+
+describe('credentials that change', () => {
+  it('an exec credential plugin runs in the resolver; after a 401 the next request carries its new token (at most one run per 10 s)', async () => {
+    const dir = tmpDir();
+    const counter = path.join(dir, 'runs');
+    const plugin = path.join(dir, 'plugin.sh');
+    // Each run prints a new token: run 1 → tok-1, run 2 → tok-2.
+    fs.writeFileSync(
+      plugin,
+      `#!/bin/sh\nn=$(( $(cat ${counter} 2>/dev/null || echo 0) + 1 ))\necho $n > ${counter}\nprintf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"tok-%s"}}' $n\n`,
+      { mode: 0o755 },
+    );
+    const file = path.join(dir, 'kc.yaml');
+    fs.writeFileSync(
+      file,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters: [{name: c, cluster: {server: "https://192.0.2.10:6443", insecure-skip-tls-verify: true}}]',
+        `users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: ${plugin}, interactiveMode: Never}}}]`,
+        'contexts: [{name: x, context: {cluster: c, user: u}}]',
+        'current-context: x',
+        '',
+      ].join('\n'),
+    );
+    const a = loadClusterAccess({ kubeconfig: file, env: {}, inCluster: NO_SA });
+    assert.equal(a.tls.rejectUnauthorized, false);
+    assert.equal(await authHeader(a), 'Bearer tok-1');
+    assert.equal(await authHeader(a), 'Bearer tok-1', 'no 401: the resolved token is kept');
+    a.unauthorized();
+    assert.equal(await authHeader(a), 'Bearer tok-1', 'a 401 within 10 s of the last run does not run the plugin again');
+    assert.equal(fs.readFileSync(counter, 'utf8').trim(), '1');
+    const b = loadClusterAccess({ kubeconfig: file, env: {}, inCluster: NO_SA, refreshMinIntervalMs: 0 });
+    assert.equal(await authHeader(b), 'Bearer tok-2');
+    b.unauthorized();
+    assert.equal(await authHeader(b), 'Bearer tok-3', 'after a 401 the plugin runs again');
+    assert.equal(await authHeader(b), 'Bearer tok-3');
+  });
+
+  it('in-cluster: a 401 makes the rotated token file be read again at once', async () => {
+    const dir = tmpDir();
+    const sa = inClusterFiles(dir, 'old-token\n');
+    const a = loadClusterAccess({ env: { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' }, inCluster: sa });
+    assert.equal(await authHeader(a), 'Bearer old-token');
+    fs.writeFileSync(sa.tokenFile, 'new-token\n');
+    assert.equal(await authHeader(a), 'Bearer old-token', 'within the minute the cached token is used');
+    a.unauthorized();
+    assert.equal(await authHeader(a), 'Bearer new-token');
+  });
+
+  it('a kubeconfig with proxy-url is refused by name (requests go to the API server directly)', () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'kc.yaml');
+    fs.writeFileSync(file, fs.readFileSync(writeKubeconfig(dir, 'https://192.0.2.10:6443'), 'utf8').replace('    server:', '    proxy-url: http://192.0.2.99:3128\n    server:'));
+    assert.throws(() => loadClusterAccess({ kubeconfig: file, env: {}, inCluster: NO_SA }), /cluster "fake": proxy-url http:\/\/192\.0\.2\.99:3128 is not supported/);
   });
 });
