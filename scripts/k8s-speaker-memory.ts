@@ -132,6 +132,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 500));
     }
     const m = memKb(pid);
+    const late = await httpJson(port, '/status');
     const denied = server.denials().length;
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -144,6 +145,7 @@ async function main(): Promise<void> {
       peakRssMiB: +(m.hwm / 1024).toFixed(1),
       heapMiB: Object.fromEntries(Object.entries(heap).map(([k, v]) => [k, +(v / 1048576).toFixed(1)])),
       denials: denied,
+      heapAfterSettleMiB: Object.fromEntries(Object.entries(late.memory as Record<string, number>).map(([k, v]) => [k, +(v / 1048576).toFixed(1)])),
       node: process.version,
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -7,7 +7,7 @@
 import { poolOfService } from '../announce/index.js';
 import type { Config, Pool, Protocol } from '../config/index.js';
 import { nullLogger, type Logger } from '../log.js';
-import type { SpeakerMetrics } from '../metrics/registry.js';
+import type { AnnouncedRecord, SpeakerMetrics } from '../metrics/registry.js';
 import type { AnnouncementStatus, Announcer, EndpointView, NodeView, ServiceView } from './types.js';
 
 export interface NodeAgentOptions {
@@ -31,6 +31,8 @@ export interface AgentObserver {
 
 interface ServiceState {
   view: ServiceView;
+  /** Every endpoint of the Service (setEndpoints). */
+  endpoints: readonly EndpointView[];
   /** What the Service's announcer was given (null: not announced). */
   announced: { protocol: Protocol; ips: readonly string[]; pool: Pool } | null;
   protocol: Protocol | null;
@@ -48,7 +50,8 @@ export class NodeAgent {
   private config: Config | null = null;
   private nodeView: NodeView;
   private readonly services = new Map<string, ServiceState>();
-  private readonly endpoints = new Map<string, readonly EndpointView[]>();
+  /** Endpoints of Services not (yet) known; a known Service keeps its own in its state. */
+  private readonly orphanEndpoints = new Map<string, readonly EndpointView[]>();
   /** Inside batch(): keys to decide at its end (null: every Service). */
   private pending: Set<string> | null | undefined;
 
@@ -61,6 +64,15 @@ export class NodeAgent {
     for (const a of o.announcers) {
       this.announcers.set(a.protocol, a);
       a.onInvalidate(() => this.touchAll());
+    }
+    // The metric reads the decisions when scraped (no copy per Service: memory at 10,000 Services).
+    this.metrics?.announcedFrom(() => this.announcedRecords());
+  }
+
+  /** One record per announced Service: `metallb_speaker_announced` (one series per IP). */
+  private *announcedRecords(): Generator<AnnouncedRecord> {
+    for (const [key, st] of this.services) {
+      if (st.announced !== null) yield { service: key, protocol: st.announced.protocol, node: this.nodeName, ips: st.announced.ips };
     }
   }
 
@@ -86,8 +98,11 @@ export class NodeAgent {
   /** A Service was added or changed (its IPs are `svc.ips`). A type other than LoadBalancer withdraws it. */
   upsertService(svc: ServiceView): void {
     const st = this.services.get(svc.key);
-    if (st === undefined) this.services.set(svc.key, { view: svc, announced: null, protocol: null, reason: null });
-    else st.view = svc;
+    if (st === undefined) {
+      const endpoints = this.orphanEndpoints.get(svc.key) ?? NO_ENDPOINTS;
+      this.orphanEndpoints.delete(svc.key);
+      this.services.set(svc.key, { view: svc, endpoints, announced: null, protocol: null, reason: null });
+    } else st.view = svc;
     this.touch(svc.key);
   }
 
@@ -97,13 +112,18 @@ export class NodeAgent {
     if (st === undefined) return;
     if (st.announced !== null) this.withdraw(key, st, 'serviceDeleted');
     this.services.delete(key);
+    // Endpoints outlive the Service record, as before it was known (its slices may still exist).
+    if (st.endpoints.length > 0) this.orphanEndpoints.set(key, st.endpoints);
   }
 
   /** Every endpoint of a Service (all its EndpointSlices flattened); kept even before the Service is known. */
   setEndpoints(serviceKey: string, endpoints: readonly EndpointView[]): void {
-    if (endpoints.length === 0) this.endpoints.delete(serviceKey);
-    else this.endpoints.set(serviceKey, endpoints);
-    if (this.services.has(serviceKey)) this.touch(serviceKey);
+    const st = this.services.get(serviceKey);
+    if (st !== undefined) {
+      st.endpoints = endpoints.length === 0 ? NO_ENDPOINTS : endpoints;
+      this.touch(serviceKey);
+    } else if (endpoints.length === 0) this.orphanEndpoints.delete(serviceKey);
+    else this.orphanEndpoints.set(serviceKey, endpoints);
   }
 
   /**
@@ -112,16 +132,31 @@ export class NodeAgent {
    * config.
    */
   batch(fn: () => void): void {
-    if (this.pending !== undefined) return fn();
-    this.pending = new Set();
+    const release = this.hold();
     try {
       fn();
     } finally {
+      release();
+    }
+  }
+
+  /**
+   * batch() across asynchronous work: updates are taken (announcers get config and node at once) but nothing
+   * is decided until the returned function runs — the Kubernetes source holds the agent while its informers
+   * list. Nested holds decide at the outermost release. The release runs once.
+   */
+  hold(): () => void {
+    if (this.pending !== undefined) return () => undefined;
+    this.pending = new Set();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
       const p = this.pending;
       this.pending = undefined;
       if (p === null) this.decideAll();
-      else for (const k of p) this.decide(k);
-    }
+      else if (p !== undefined) for (const k of p) this.decide(k);
+    };
   }
 
   /** The state source delivered its first full snapshot (BGP may now send End-of-RIB). */
@@ -146,6 +181,16 @@ export class NodeAgent {
       });
     }
     return out;
+  }
+
+  /** The Service as last given (upsertService), or undefined: the source's record of what it told the agent. */
+  view(key: string): ServiceView | undefined {
+    return this.services.get(key)?.view;
+  }
+
+  /** Every Service's view, in insertion order. */
+  *serviceViews(): Generator<[string, ServiceView]> {
+    for (const [key, st] of this.services) yield [key, st.view];
   }
 
   /** Whether this node announces the Service now. */
@@ -208,7 +253,7 @@ export class NodeAgent {
     } else {
       st.protocol = pool.pool.protocol;
       announcer = this.announcers.get(pool.pool.protocol);
-      reason = announcer === undefined ? `${pool.pool.protocol}Unsupported` : announcer.shouldAnnounce(view, this.endpoints.get(key) ?? NO_ENDPOINTS);
+      reason = announcer === undefined ? `${pool.pool.protocol}Unsupported` : announcer.shouldAnnounce(view, st.endpoints);
     }
     if (reason !== null || announcer === undefined || !pool.ok) {
       this.withdraw(key, st, reason ?? 'unsupported');
@@ -217,7 +262,6 @@ export class NodeAgent {
     const was = st.announced;
     if (was !== null && was.protocol !== announcer.protocol) {
       this.announcers.get(was.protocol)?.deleteBalancer(key);
-      this.metrics?.deleteServiceAnnounced(key, was.protocol);
     }
     const ipsChanged = was === null || was.protocol !== announcer.protocol || was.ips.join() !== view.ips.join();
     if (ipsChanged || was.pool !== pool.pool) announcer.setBalancer(key, view.ips, pool.pool);
@@ -225,7 +269,6 @@ export class NodeAgent {
     st.reason = null;
     if (was === null || was.protocol !== announcer.protocol) this.observer?.announced(key, announcer.protocol);
     if (ipsChanged) {
-      this.metrics?.setServiceAnnounced(key, announcer.protocol, this.nodeName, view.ips);
       this.log.info('serviceAnnounced', { service: key, protocol: announcer.protocol, ips: view.ips, prefixes: announcer.detail(key).prefixes });
     }
   }
@@ -235,7 +278,6 @@ export class NodeAgent {
     const was = st.announced;
     if (was !== null) {
       this.announcers.get(was.protocol)?.deleteBalancer(key);
-      this.metrics?.deleteServiceAnnounced(key, was.protocol);
       st.announced = null;
       this.log.info('serviceWithdrawn', { service: key, reason });
       this.observer?.withdrawn(key, reason);

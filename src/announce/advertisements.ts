@@ -22,38 +22,61 @@ export interface AnnouncedService {
 
 type BgpAdvertisement = Pool['bgpAdvertisements'][number];
 
-/** One prefix and what each Service contributes to it (the advertisements that produced it). */
+/**
+ * One prefix and what each Service contributes to it. One Service per prefix is the common case (~10,000 of
+ * these in a speaker: memory, issue 9 §7), so the first contributor is held inline and a Map exists only for
+ * a prefix that several Services share (ECMP aggregates, shared IPs); the route merge reads them all anyway.
+ */
 interface Entry {
-  readonly prefix: string;
-  readonly family: IPFamily;
-  readonly value: bigint;
-  readonly length: number;
-  readonly contributions: Map<string, BgpAdvertisement[]>;
-  // Reference counts over every contribution, so adding or removing one Service costs its own
-  // advertisements, not the prefix's other Services (256 Services can share one /24 aggregate).
-  readonly localPrefs: Map<number, number>;
-  readonly communities: Map<number, number>;
-  readonly large: Map<string, { value: LargeCommunity; n: number }>;
+  /** The prefix's current route (what the speaker's table and the RIBs hold: the same object). */
+  route: Route;
+  /** A Service ("ns/name") producing the prefix, and the advertisements of its pool that produced it. */
+  one: string | null;
+  oneAdvs: readonly BgpAdvertisement[];
+  /** The other Services producing it (null while there are none). */
+  more: Map<string, readonly BgpAdvertisement[]> | null;
 }
 
-function count<K>(m: Map<K, number>, k: K, d: number): void {
-  const n = (m.get(k) ?? 0) + d;
-  if (n === 0) m.delete(k);
-  else m.set(k, n);
+const NO_ADVS: readonly BgpAdvertisement[] = Object.freeze([]);
+
+function contributions(e: Entry): number {
+  return (e.one !== null ? 1 : 0) + (e.more?.size ?? 0);
 }
 
-function account(e: Entry, advs: readonly BgpAdvertisement[], d: 1 | -1): void {
-  for (const adv of advs) {
-    count(e.localPrefs, adv.localPref, d);
-    for (const c of adv.communities) count(e.communities, c, d);
-    for (const l of adv.largeCommunities) {
-      const k = `${l.globalAdministrator}:${l.localData1}:${l.localData2}`;
-      const x = e.large.get(k);
-      const n = (x?.n ?? 0) + d;
-      if (n === 0) e.large.delete(k);
-      else e.large.set(k, { value: l, n });
+function has(e: Entry, service: string): boolean {
+  return e.one === service || (e.more?.has(service) ?? false);
+}
+
+function contribute(e: Entry, service: string, advs: readonly BgpAdvertisement[]): void {
+  if (e.one === service || e.one === null) {
+    e.one = service;
+    e.oneAdvs = advs;
+  } else (e.more ??= new Map()).set(service, advs);
+}
+
+function withdraw(e: Entry, service: string): void {
+  if (e.one === service) {
+    const next = e.more?.entries().next().value as [string, readonly BgpAdvertisement[]] | undefined;
+    if (next === undefined) {
+      e.one = null;
+      e.oneAdvs = NO_ADVS;
+    } else {
+      [e.one, e.oneAdvs] = next;
+      e.more!.delete(next[0]);
     }
-  }
+  } else e.more?.delete(service);
+  if (e.more !== null && e.more.size === 0) e.more = null;
+}
+
+function* allAdvs(e: Entry): Generator<readonly BgpAdvertisement[]> {
+  if (e.one !== null) yield e.oneAdvs;
+  if (e.more !== null) yield* e.more.values();
+}
+
+function servicesOf(e: Entry): string[] {
+  const out = e.one !== null ? [e.one] : [];
+  if (e.more !== null) out.push(...e.more.keys());
+  return out;
 }
 
 /**
@@ -64,7 +87,8 @@ function account(e: Entry, advs: readonly BgpAdvertisement[], d: 1 | -1): void {
  */
 export class AdvertisementTable {
   private readonly entries = new Map<string, Entry>();
-  private readonly byService = new Map<string, string[]>();
+  /** Service → its prefixes (a lone prefix is stored as the string itself: the common case). */
+  private readonly byService = new Map<string, string | string[]>();
 
   /**
    * Sets the advertisements of one Service (replacing what it had). Returns the prefixes whose route
@@ -80,66 +104,74 @@ export class AdvertisementTable {
         const p = makePrefix(ip.family, ip.value, length);
         let e = this.entries.get(p.text);
         if (e === undefined) {
-          e = { prefix: p.text, family: ip.family, value: p.first, length, contributions: new Map(), localPrefs: new Map(), communities: new Map(), large: new Map() };
+          const route: Route = {
+            prefix: p.text,
+            family: ip.family,
+            addr4: ip.family === 4 ? Number(p.first) : 0,
+            addr6: ip.family === 6 ? ipv6ToBytes(p.first) : null,
+            length,
+            localPref: -1,
+            communities: NO_COMMUNITIES,
+            largeCommunities: NO_LARGE,
+          };
+          e = { route, one: null, oneAdvs: NO_ADVS, more: null };
           this.entries.set(p.text, e);
         }
-        let l = mine.get(p.text);
-        if (l === undefined) mine.set(p.text, (l = []));
+        let l = mine.get(e.route.prefix);
+        if (l === undefined) mine.set(e.route.prefix, (l = []));
         l.push(adv);
       }
     }
-    const touched = new Set<string>(this.byService.get(service) ?? []);
+    const touched = new Set<string>(listOf(this.byService.get(service)));
     for (const prefix of mine.keys()) touched.add(prefix);
+    const all = pool.bgpAdvertisements;
     for (const prefix of touched) {
       const e = this.entries.get(prefix)!;
-      const old = e.contributions.get(service);
-      if (old !== undefined) account(e, old, -1);
       const advs = mine.get(prefix);
-      if (advs === undefined) e.contributions.delete(service);
-      else {
-        e.contributions.set(service, advs);
-        account(e, advs, 1);
+      if (advs === undefined) {
+        withdraw(e, service);
+        continue;
       }
+      // Every advertisement of the pool on this prefix (the usual single one): share the pool's own array.
+      contribute(e, service, advs.length === all.length && advs.every((x, k) => x === all[k]) ? all : advs);
     }
     if (mine.size === 0) this.byService.delete(service);
+    else if (mine.size === 1) this.byService.set(service, mine.keys().next().value as string);
     else this.byService.set(service, [...mine.keys()]);
     return this.collect(touched);
   }
 
   /** Removes a Service's advertisements; same result shape as `set`. */
   delete(service: string): { changed: Route[]; removed: string[] } {
-    const had = this.byService.get(service);
-    if (had === undefined) return { changed: [], removed: [] };
+    const had = listOf(this.byService.get(service));
+    if (had.length === 0) return { changed: [], removed: [] };
     this.byService.delete(service);
     for (const prefix of had) {
       const e = this.entries.get(prefix);
-      const old = e?.contributions.get(service);
-      if (e === undefined || old === undefined) continue;
-      account(e, old, -1);
-      e.contributions.delete(service);
+      if (e !== undefined && has(e, service)) withdraw(e, service);
     }
     return this.collect(had);
   }
 
   /** The prefixes a Service produces, in the order its IPs and advertisements gave them. */
   prefixesOf(service: string): readonly string[] {
-    return this.byService.get(service) ?? [];
+    return listOf(this.byService.get(service));
   }
 
   /** The current advertisement of a prefix, or undefined. */
   get(prefix: string): Advertisement | undefined {
     const e = this.entries.get(prefix);
-    return e === undefined || e.contributions.size === 0 ? undefined : merge(e);
+    return e === undefined || contributions(e) === 0 ? undefined : merge(e);
   }
 
   /** Every route (without the services list), sorted by family, then address, then length. */
   routes(): Route[] {
-    return [...this.entries.values()].filter((e) => e.contributions.size > 0).sort(compareEntries).map(routeOf);
+    return [...this.entries.values()].filter((e) => contributions(e) > 0).sort(compareEntries).map((e) => e.route);
   }
 
   /** Every advertisement, sorted by family, then address, then length. */
   all(): Advertisement[] {
-    return [...this.entries.values()].filter((e) => e.contributions.size > 0).sort(compareEntries).map(merge);
+    return [...this.entries.values()].filter((e) => contributions(e) > 0).sort(compareEntries).map(merge);
   }
 
   private collect(prefixes: Iterable<string>): { changed: Route[]; removed: string[] } {
@@ -147,16 +179,24 @@ export class AdvertisementTable {
     const removed: string[] = [];
     for (const prefix of prefixes) {
       const e = this.entries.get(prefix)!;
-      if (e.contributions.size === 0) {
+      if (contributions(e) === 0) {
         this.entries.delete(prefix);
         removed.push(prefix);
       } else {
-        changed.push(routeOf(e));
+        e.route = routeOf(e);
+        changed.push(e.route);
       }
     }
     return { changed, removed };
   }
 }
+
+const NONE: readonly string[] = Object.freeze([]);
+
+function listOf(v: string | string[] | undefined): readonly string[] {
+  return v === undefined ? NONE : typeof v === 'string' ? [v] : v;
+}
+
 
 /**
  * The advertisements for a set of announced Services, sorted by family then address then length.
@@ -169,9 +209,15 @@ export function buildAdvertisements(services: readonly AnnouncedService[]): Adve
   return t.all();
 }
 
-function compareEntries(a: Entry, b: Entry): number {
+function compareEntries(x: Entry, y: Entry): number {
+  const a = x.route;
+  const b = y.route;
   if (a.family !== b.family) return a.family - b.family;
-  if (a.value !== b.value) return a.value < b.value ? -1 : 1;
+  if (a.family === 4) {
+    if (a.addr4 !== b.addr4) return a.addr4 - b.addr4;
+  } else {
+    for (let i = 0; i < 16; i++) if (a.addr6![i] !== b.addr6![i]) return a.addr6![i]! - b.addr6![i]!;
+  }
   return a.length - b.length;
 }
 
@@ -181,26 +227,37 @@ function compareEntries(a: Entry, b: Entry): number {
  */
 function routeOf(e: Entry): Route {
   let localPref = -1;
-  for (const lp of e.localPrefs.keys()) if (lp > localPref) localPref = lp;
-  const largeCommunities = [...e.large.values()]
-    .map((x) => x.value)
+  const communities = new Set<number>();
+  const large = new Map<string, LargeCommunity>();
+  for (const advs of allAdvs(e)) {
+    for (const adv of advs) {
+      if (adv.localPref > localPref) localPref = adv.localPref;
+      for (const c of adv.communities) communities.add(c);
+      for (const l of adv.largeCommunities) large.set(`${l.globalAdministrator}:${l.localData1}:${l.localData2}`, l);
+    }
+  }
+  const largeCommunities = [...large.values()]
     .sort((a, b) => a.globalAdministrator - b.globalAdministrator || a.localData1 - b.localData1 || a.localData2 - b.localData2)
     .map((l) => ({ globalAdmin: l.globalAdministrator, localData1: l.localData1, localData2: l.localData2 }));
   return {
-    prefix: e.prefix,
-    family: e.family,
-    addr4: e.family === 4 ? Number(e.value) : 0,
-    addr6: e.family === 6 ? ipv6ToBytes(e.value) : null,
-    length: e.length,
+    prefix: e.route.prefix,
+    family: e.route.family,
+    addr4: e.route.addr4,
+    addr6: e.route.addr6,
+    length: e.route.length,
     localPref,
-    communities: [...e.communities.keys()].sort((x, y) => x - y),
-    largeCommunities,
+    // Most routes carry no communities: one shared empty array instead of two per route.
+    communities: communities.size === 0 ? NO_COMMUNITIES : [...communities].sort((x, y) => x - y),
+    largeCommunities: largeCommunities.length === 0 ? NO_LARGE : largeCommunities,
   };
 }
 
+const NO_COMMUNITIES: readonly number[] = Object.freeze([]);
+const NO_LARGE: Route['largeCommunities'] = Object.freeze([]);
+
 /** routeOf plus the Services behind the prefix (for /status, tests and `ingot plan`-style views). */
 function merge(e: Entry): Advertisement {
-  return { ...routeOf(e), services: [...e.contributions.keys()].sort() };
+  return { ...routeOf(e), services: servicesOf(e).sort() };
 }
 
 /** Convenience for callers holding a Config and Service keys → IPs with their pool names. */

@@ -40,6 +40,11 @@ export interface EventRecorderOptions {
 
 export class EventRecorder {
   private readonly last = new Map<string, string>();
+  /**
+   * One copy of each recent signature: the speaker posts the same `nodeAssigned` message for thousands of
+   * Services, and the memory keeps a signature per object (memory at 10,000 Services, issue 9 §7).
+   */
+  private readonly sigs = new Map<string, string>();
   private readonly now: () => number;
   private readonly max: number;
   private posted = 0;
@@ -54,7 +59,7 @@ export class EventRecorder {
   async record(obj: KubeObject, type: EventType, reason: string, message: string): Promise<boolean> {
     const ref = referenceOf(obj);
     const key = identity(ref);
-    const sig = `${type}\0${reason}\0${message}`;
+    const sig = this.intern(`${type}\0${reason}\0${message}`);
     if (this.last.get(key) === sig) {
       this.suppressed++;
       return false;
@@ -89,6 +94,14 @@ export class EventRecorder {
       this.opts.logger.warn('eventPostFailed', { object: key, reason, error: err instanceof Error ? err.message : String(err) });
       return false;
     }
+  }
+
+  private intern(s: string): string {
+    const v = this.sigs.get(s);
+    if (v !== undefined) return v;
+    if (this.sigs.size >= 1024) this.sigs.clear();
+    this.sigs.set(s, s);
+    return s;
   }
 
   /** Drops what was remembered for an object (call on delete, so a re-created object gets its events). */

@@ -4,7 +4,7 @@
 // Names and labels follow MetalLB v0.12 (../shared/spec/metallb-compat.md §4) so existing dashboards and
 // alerts keep working. Unlike MetalLB, a series is removed as soon as what it describes is gone (a peer
 // removed from config, a Service no longer announced): MetalLB leaves them stale forever.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 
 export { Registry };
 
@@ -95,6 +95,48 @@ export interface AnnouncedSeries {
   ip: string;
 }
 
+/**
+ * `metallb_speaker_announced` (MetalLB's name and labels), built when scraped from one small record per
+ * Service × protocol instead of a stored prom-client series per IP: at 10,000 Services the stored series cost
+ * ~3.4 MiB of the speaker's 100 MB budget (issue 9 §7). Registered as a prom-client metric (name, help, type,
+ * get) so every registry reader — the exposition, getSingleMetric, getMetricsAsJSON — sees an ordinary gauge.
+ */
+class AnnouncedGauge {
+  readonly name = 'metallb_speaker_announced';
+  readonly help = 'Services being announced from this node';
+  readonly type = 'gauge';
+  readonly aggregator = 'sum';
+  readonly labelNames = ['service', 'protocol', 'node', 'ip'];
+  /** "service\0protocol" → node and IPs, for callers that push (set) instead of registering a source. */
+  private readonly byKey = new Map<string, AnnouncedRecord>();
+  /** The agent's own state, read at scrape time: nothing is stored here at all. */
+  source: (() => Iterable<AnnouncedRecord>) | null = null;
+
+  set(service: string, protocol: AnnouncedSeries['protocol'], node: string, ips: readonly string[]): void {
+    const key = `${service}\0${protocol}`;
+    if (ips.length === 0) this.byKey.delete(key);
+    else this.byKey.set(key, { service, protocol, node, ips });
+  }
+
+  get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: Array<{ labels: Record<string, string>; value: number }> }> {
+    const values: Array<{ labels: Record<string, string>; value: number }> = [];
+    for (const r of this.source !== null ? this.source() : this.byKey.values()) for (const ip of new Set(r.ips)) values.push({ labels: { service: r.service, protocol: r.protocol, node: r.node, ip }, value: 1 });
+    return Promise.resolve({ name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values });
+  }
+
+  reset(): void {
+    this.byKey.clear();
+  }
+}
+
+/** What `metallb_speaker_announced` shows for one Service × protocol: one series per IP. */
+export interface AnnouncedRecord {
+  readonly service: string;
+  readonly protocol: AnnouncedSeries['protocol'];
+  readonly node: string;
+  readonly ips: readonly string[];
+}
+
 /** Speaker-side metrics: BGP sessions and what this node announces. */
 export class SpeakerMetrics {
   readonly registry: Registry;
@@ -102,10 +144,8 @@ export class SpeakerMetrics {
   private readonly updates: Counter<'peer'>;
   private readonly announcedPrefixes: Gauge<'peer'>;
   private readonly pendingPrefixes: Gauge<'peer'>;
-  private readonly announced: Gauge<'service' | 'protocol' | 'node' | 'ip'>;
+  private readonly announced: AnnouncedGauge;
   private readonly connectionsRefused: Counter<'reason'>;
-  /** "service\0protocol" → its series. */
-  private readonly announcedKeys = new Map<string, AnnouncedSeries[]>();
   private readonly configLoaded: Gauge;
   private readonly configStale: Gauge;
   private readonly peers = new Set<string>();
@@ -117,7 +157,8 @@ export class SpeakerMetrics {
     this.updates = new Counter({ name: 'metallb_bgp_updates_total', help: 'Number of BGP UPDATE messages sent', labelNames: ['peer'], registers });
     this.announcedPrefixes = new Gauge({ name: 'metallb_bgp_announced_prefixes_total', help: 'Number of prefixes currently being advertised on the BGP session', labelNames: ['peer'], registers });
     this.pendingPrefixes = new Gauge({ name: 'metallb_bgp_pending_prefixes_total', help: 'Number of prefixes that should be advertised on the BGP session but are not yet', labelNames: ['peer'], registers });
-    this.announced = new Gauge({ name: 'metallb_speaker_announced', help: 'Services being announced from this node', labelNames: ['service', 'protocol', 'node', 'ip'], registers });
+    this.announced = new AnnouncedGauge();
+    this.registry.registerMetric(this.announced as unknown as Metric);
     // ingot's own: inbound BGP connections refused before any BGP was spoken (their log line is rate-limited).
     this.connectionsRefused = new Counter({
       name: 'ingot_bgp_connections_refused_total',
@@ -180,15 +221,15 @@ export class SpeakerMetrics {
    * event at 10,000 Services) never rewrite each other's.
    */
   setServiceAnnounced(service: string, protocol: AnnouncedSeries['protocol'], node: string, ips: readonly string[]): void {
-    const key = `${service}\0${protocol}`;
-    const old = this.announcedKeys.get(key) ?? [];
-    const next = ips.map((ip) => ({ service, protocol, node, ip }));
-    const want = new Set(next.map(seriesKey));
-    for (const e of old) if (!want.has(seriesKey(e))) this.announced.remove({ ...e });
-    const had = new Set(old.map(seriesKey));
-    for (const e of next) if (!had.has(seriesKey(e))) this.announced.set({ ...e }, 1);
-    if (next.length === 0) this.announcedKeys.delete(key);
-    else this.announcedKeys.set(key, next);
+    this.announced.set(service, protocol, node, ips);
+  }
+
+  /**
+   * `metallb_speaker_announced` is read from `source` at scrape time (the node agent registers its own state,
+   * so a series exists exactly while the agent announces; nothing is copied). Replaces setServiceAnnounced.
+   */
+  announcedFrom(source: () => Iterable<AnnouncedRecord>): void {
+    this.announced.source = source;
   }
 
   /** Removes every series of one Service × protocol (the Service is withdrawn or gone). */
@@ -214,11 +255,6 @@ export class SpeakerMetrics {
   get contentType(): string {
     return this.registry.contentType;
   }
-}
-
-function seriesKey(e: AnnouncedSeries): string {
-  // NUL never appears in label values that come from Kubernetes names or IP literals.
-  return `${e.service}\0${e.protocol}\0${e.node}\0${e.ip}`;
 }
 
 /**

@@ -32,7 +32,25 @@ export function announceContext(cluster: Cluster): AnnounceContext {
 /** The decision's view of one EndpointSlice's endpoints (files and informers alike). */
 export function endpointViews(slice: EndpointSliceObject): EndpointView[] {
   // discovery/v1: an unset ready condition counts as ready.
-  return slice.endpoints.map((e) => ({ nodeName: e.nodeName, ready: e.conditions.ready ?? true }));
+  return slice.endpoints.map((e) => endpointView(e.nodeName, e.conditions.ready ?? true));
+}
+
+/**
+ * Endpoint views are values (node, readiness) and there are few distinct ones — about two per node — while a
+ * speaker holds one per endpoint of every Service: they are shared, frozen (memory at 10,000 Services,
+ * issue 9 §7). Bounded: past INTERN_LIMIT distinct nodes new views are simply not shared.
+ */
+const interned = new Map<string | null, [EndpointView, EndpointView]>();
+const INTERN_LIMIT = 100_000;
+
+export function endpointView(nodeName: string | null, ready: boolean): EndpointView {
+  let pair = interned.get(nodeName);
+  if (pair === undefined) {
+    if (interned.size >= INTERN_LIMIT) return { nodeName, ready };
+    pair = [Object.freeze({ nodeName, ready: false }), Object.freeze({ nodeName, ready: true })];
+    interned.set(nodeName, pair);
+  }
+  return pair[ready ? 1 : 0];
 }
 
 /** The decision's view of a Service with the addresses the allocator gave it. */

@@ -10,7 +10,7 @@
 // (isOurClass). Nothing reaches the agent before every informer has synced: the first full state goes in as one
 // batch, then agent.synced() (so no route is withdrawn, and End-of-RIB never goes out, on a partial view).
 // Informer objects go through src/plan/cluster.ts's converters, the ones `ingot plan` uses for the cluster file.
-// This file imports only types from src/k8s: the CLI loads src/k8s (and @kubernetes/client-node) lazily.
+// This file imports only types from src/k8s: the CLI loads src/k8s lazily.
 import type { AgentObserver, NodeAgent } from '../agent/agent.js';
 import type { StateSource } from '../agent/types.js';
 import type { EndpointView, NodeView, ServiceView } from '../announce/index.js';
@@ -70,12 +70,10 @@ export class KubernetesSource implements StateSource {
   private readonly slices: Informer<KubeObject>;
   private readonly nodes: Informer<KubeObject>;
   private readonly configMaps: Informer<ConfigMap>;
-  /** Our LoadBalancer Services as last given to the agent. */
-  private readonly views = new Map<string, ServiceView>();
   /** EndpointSlice "ns/name" → its Service and endpoints. */
   private readonly sliceIndex = new Map<string, SliceEntry>();
-  /** Service "ns/name" → its slices' keys. */
-  private readonly slicesOf = new Map<string, Set<string>>();
+  /** Service "ns/name" → its slices' keys (one slice, the common case, is stored as the key itself). */
+  private readonly slicesOf = new Map<string, string | Set<string>>();
   private nodeLabels: Readonly<Record<string, string>> | null = null;
   private configText: string | null = null;
   /** A config that parsed but would orphan announced IPs: applied once its blockers change or go away. */
@@ -99,9 +97,10 @@ export class KubernetesSource implements StateSource {
       announced: (key, protocol) => this.guard('announced', () => this.queueAssigned(key, protocol)),
       withdrawn: (key) => this.guard('withdrawn', () => this.assignedEnded(key)),
     });
-    // The caches keep only what the decision and the Events read (memory at 10,000 Services: bench/README.md).
-    this.services = o.api.servicesInformer({ ...o.informers, transform: slimService });
-    this.slices = o.api.endpointSlicesInformer({ ...o.informers, transform: slimEndpointSlice });
+    // Handlers get only what the decision reads; the caches keep only identities (the source's views and
+    // slice index are the state): memory at 10,000 Services, bench/README.md.
+    this.services = o.api.servicesInformer({ ...o.informers, transform: slimService, cacheTransform: serviceIdentity });
+    this.slices = o.api.endpointSlicesInformer({ ...o.informers, transform: slimEndpointSlice, cacheTransform: sliceIdentity });
     // This node's labels are all the decision needs (peers' node-selectors, the exclusion label); Layer 2's
     // liveness members are every node (name + InternalIP), so with onNodes every Node is watched.
     this.nodes = o.onNodes !== undefined ? o.api.nodesInformer({ ...o.informers, transform: slimNode }) : o.api.nodesInformer({ ...o.informers, transform: slimNode }, o.nodeName);
@@ -117,33 +116,36 @@ export class KubernetesSource implements StateSource {
   async start(): Promise<null> {
     if (this.started) return null;
     this.started = true;
+    // Handlers first (the Service and EndpointSlice caches keep only identities, so nothing could be replayed
+    // later), and the agent held: what arrives while the informers list goes into the source's own state and
+    // the agent's pending set, and is decided once, when every informer has synced — no route is withdrawn,
+    // and End-of-RIB never goes out, on a partial view.
+    const release = this.agent.hold();
+    this.configMaps.addHandlers({
+      onAdd: (cm) => this.guard('configmap', () => this.onConfigMap(cm)),
+      onUpdate: (_old, cm) => this.guard('configmap', () => this.onConfigMap(cm)),
+      onDelete: () => this.guard('configmap', () => this.onConfigMapDeleted()),
+    });
+    this.nodes.addHandlers({
+      onAdd: (n) => this.guard('node', () => this.onNode(n)),
+      onUpdate: (_old, n) => this.guard('node', () => this.onNode(n)),
+      onDelete: (n) => this.guard('node', () => this.onNodeDeleted(n)),
+    });
+    this.slices.addHandlers({
+      onAdd: (s) => this.guard('endpointslice', () => this.onSlice(s)),
+      onUpdate: (_old, s) => this.guard('endpointslice', () => this.onSlice(s)),
+      onDelete: (s) => this.guard('endpointslice', () => this.onSliceDeleted(s)),
+    });
+    this.services.addHandlers({
+      onAdd: (s) => this.guard('service', () => this.onService(s)),
+      onUpdate: (_old, s) => this.guard('service', () => this.onService(s)),
+      onDelete: (s) => this.guard('service', () => this.onServiceDeleted(s)),
+    });
     const all = [this.services, this.slices, this.nodes, this.configMaps];
     for (const inf of all) inf.start();
     await Promise.race([Promise.all(all.map((i) => i.waitForSync())), new Promise<void>((r) => (this.wakeStart = r))]);
     if (this.closed) return null;
-    // Handlers registered now replay each cache as adds: the whole first state, decided once at the end.
-    this.agent.batch(() => {
-      this.configMaps.addHandlers({
-        onAdd: (cm) => this.guard('configmap', () => this.onConfigMap(cm)),
-        onUpdate: (_old, cm) => this.guard('configmap', () => this.onConfigMap(cm)),
-        onDelete: () => this.guard('configmap', () => this.onConfigMapDeleted()),
-      });
-      this.nodes.addHandlers({
-        onAdd: (n) => this.guard('node', () => this.onNode(n)),
-        onUpdate: (_old, n) => this.guard('node', () => this.onNode(n)),
-        onDelete: (n) => this.guard('node', () => this.onNodeDeleted(n)),
-      });
-      this.slices.addHandlers({
-        onAdd: (s) => this.guard('endpointslice', () => this.onSlice(s)),
-        onUpdate: (_old, s) => this.guard('endpointslice', () => this.onSlice(s)),
-        onDelete: (s) => this.guard('endpointslice', () => this.onSliceDeleted(s)),
-      });
-      this.services.addHandlers({
-        onAdd: (s) => this.guard('service', () => this.onService(s)),
-        onUpdate: (_old, s) => this.guard('service', () => this.onService(s)),
-        onDelete: (s) => this.guard('service', () => this.onServiceDeleted(s)),
-      });
-    });
+    release();
     this.isSynced = true;
     this.agent.synced();
     if (this.nodeLabels === null) this.log.warn('nodeNotFound', { node: this.o.nodeName, assuming: 'no labels until the Node appears' });
@@ -215,7 +217,7 @@ export class KubernetesSource implements StateSource {
       this.log.error('invalidObject', { object: `Service ${key}`, error: err instanceof Error ? err.message : String(err), keeping: 'last good state' });
       return;
     }
-    const known = this.views.get(key);
+    const known = this.agent.view(key);
     if (!isOurClass(svc, this.o.lbClass) || svc.type !== 'LoadBalancer') {
       if (known === undefined) return;
       // Withdrawn (logged with MetalLB's reason when it was a type change), then forgotten: the agent keeps
@@ -223,7 +225,6 @@ export class KubernetesSource implements StateSource {
       if (svc.type !== 'LoadBalancer') this.agent.upsertService(serviceView(svc, svc.statusIPs ?? []));
       this.agent.deleteService(key);
       this.agent.setEndpoints(key, []);
-      this.views.delete(key);
       this.retryPending(key);
       if (!isOurClass(svc, this.o.lbClass)) this.log.info('serviceNotOurs', { service: key, loadBalancerClass: svc.loadBalancerClass, lbClass: this.o.lbClass });
       return;
@@ -231,7 +232,6 @@ export class KubernetesSource implements StateSource {
     // The speaker never allocates: exactly the IPs the controller wrote.
     const view = serviceView(svc, svc.statusIPs ?? []);
     if (known !== undefined && sameView(known, view)) return;
-    this.views.set(key, view);
     if (known === undefined) {
       const eps = this.endpointsOf(key);
       if (eps.length > 0) this.agent.setEndpoints(key, eps);
@@ -244,7 +244,7 @@ export class KubernetesSource implements StateSource {
     const key = objectKey(obj);
     this.eventQueue.delete(key);
     this.o.events?.forget(obj);
-    if (!this.views.delete(key)) return;
+    if (this.agent.view(key) === undefined) return;
     this.agent.deleteService(key);
     this.agent.setEndpoints(key, []);
     this.retryPending(key);
@@ -261,18 +261,22 @@ export class KubernetesSource implements StateSource {
       return;
     }
     const old = this.sliceIndex.get(sk);
-    const service = slice.serviceName === null ? null : `${slice.namespace}/${slice.serviceName}`;
+    const named = slice.serviceName === null ? null : `${slice.namespace}/${slice.serviceName}`;
+    // The Service's own key string when it is known: one copy shared by the index, the agent and the table.
+    const service = named === null ? null : (this.agent.view(named)?.key ?? named);
     if (old !== undefined && old.service !== service) {
       this.unlink(old.service, sk);
       this.sliceIndex.delete(sk);
       this.pushEndpoints(old.service);
     }
     if (service === null) return;
-    const endpoints = endpointViews(slice);
+    const endpoints = Object.freeze(endpointViews(slice));
     this.sliceIndex.set(sk, { service, endpoints });
-    let set = this.slicesOf.get(service);
-    if (set === undefined) this.slicesOf.set(service, (set = new Set()));
-    set.add(sk);
+    const set = this.slicesOf.get(service);
+    if (set === undefined) this.slicesOf.set(service, sk);
+    else if (typeof set === 'string') {
+      if (set !== sk) this.slicesOf.set(service, new Set([set, sk]));
+    } else set.add(sk);
     if (old !== undefined && old.service === service && sameEndpoints(old.endpoints, endpoints)) return;
     this.pushEndpoints(service);
   }
@@ -350,7 +354,7 @@ export class KubernetesSource implements StateSource {
   private tryApply(config: Config, text: string): void {
     const blockers = new Set<string>();
     let example = '';
-    for (const [key, view] of this.views) {
+    for (const [key, view] of this.agent.serviceViews()) {
       if (!this.agent.isAnnounced(key)) continue;
       const p = poolOfService(config, view);
       if (!p.ok && (p.reason === 'ipNotAllowed' || p.reason === 'mixedProtocols')) {
@@ -372,7 +376,7 @@ export class KubernetesSource implements StateSource {
     if (this.pending === null || !this.pending.blockers.has(key)) return;
     const p = this.pending;
     p.blockers.delete(key);
-    const view = this.views.get(key);
+    const view = this.agent.view(key);
     if (view !== undefined && this.agent.isAnnounced(key)) {
       const r = poolOfService(p.config, view);
       if (!r.ok && (r.reason === 'ipNotAllowed' || r.reason === 'mixedProtocols')) p.blockers.add(key);
@@ -407,13 +411,20 @@ export class KubernetesSource implements StateSource {
   private unlink(service: string, sk: string): void {
     const set = this.slicesOf.get(service);
     if (set === undefined) return;
+    if (typeof set === 'string') {
+      if (set === sk) this.slicesOf.delete(service);
+      return;
+    }
     set.delete(sk);
-    if (set.size === 0) this.slicesOf.delete(service);
+    if (set.size === 1) this.slicesOf.set(service, set.values().next().value as string);
+    else if (set.size === 0) this.slicesOf.delete(service);
   }
 
-  private endpointsOf(service: string): EndpointView[] {
+  private endpointsOf(service: string): readonly EndpointView[] {
     const set = this.slicesOf.get(service);
     if (set === undefined) return [];
+    // One slice: its own (frozen) array, shared with the agent.
+    if (typeof set === 'string') return this.sliceIndex.get(set)?.endpoints ?? [];
     const out: EndpointView[] = [];
     for (const sk of set) {
       const e = this.sliceIndex.get(sk);
@@ -424,7 +435,7 @@ export class KubernetesSource implements StateSource {
 
   /** Only our LoadBalancer Services' endpoints go to the agent (a new one gets them in onService). */
   private pushEndpoints(service: string): void {
-    if (!this.views.has(service)) return;
+    if (this.agent.view(service) === undefined) return;
     this.agent.setEndpoints(service, this.endpointsOf(service));
   }
 
@@ -476,15 +487,49 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** metadata fields every cached object keeps: identity and resourceVersion (the relist diff), uid (Events). */
-function slimMeta(o: KubeObject, labels?: Record<string, string> | undefined): KubeObject['metadata'] {
+function slimMeta(o: KubeObject, labels?: Record<string, string> | undefined, uid = true): KubeObject['metadata'] {
   const m = o.metadata ?? {};
   return {
     name: m.name,
-    namespace: m.namespace,
-    uid: m.uid,
+    namespace: typeof m.namespace === 'string' ? namespaces.get(m.namespace, () => m.namespace) : m.namespace,
+    ...(uid ? { uid: m.uid } : {}),
     resourceVersion: m.resourceVersion,
     ...(labels !== undefined ? { labels } : {}),
   } as KubeObject['metadata'];
+}
+
+/**
+ * Shared, frozen parts of cached objects. Tens of thousands of Services and slices repeat a handful of
+ * values (a spec's type/policy/class, an endpoint's node and readiness); one copy each keeps the speaker's
+ * caches small (memory at 10,000 Services: bench/README.md). Bounded; past the bound nothing is shared.
+ */
+class Interner<T> {
+  private readonly m = new Map<string, T>();
+  constructor(private readonly limit: number) {}
+  get(key: string, make: () => T): T {
+    const v = this.m.get(key);
+    if (v !== undefined) return v;
+    const made = Object.freeze(make());
+    if (this.m.size < this.limit) this.m.set(key, made);
+    return made;
+  }
+}
+const specs = new Interner<Record<string, unknown>>(1024);
+/** Every object of a namespace repeats its name (JSON.parse makes a new string each time). */
+const namespaces = new Interner<string | undefined>(100_000);
+const endpointObjs = new Interner<Record<string, unknown>>(100_000);
+const isOptString = (v: unknown): v is string | undefined => v === undefined || typeof v === 'string';
+
+/** What the Service cache keeps: the reference an Event needs (kind, name, namespace, uid, resourceVersion). */
+export function serviceIdentity(o: KubeObject): KubeObject {
+  const m = o.metadata ?? {};
+  return { apiVersion: 'v1', kind: 'Service', metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion } } as KubeObject;
+}
+
+/** What the EndpointSlice cache keeps: identity and resourceVersion (the relist diff, deletes). */
+export function sliceIdentity(o: KubeObject): KubeObject {
+  const m = o.metadata ?? {};
+  return { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: m.name, namespace: m.namespace, resourceVersion: m.resourceVersion } } as KubeObject;
 }
 
 /**
@@ -500,24 +545,36 @@ export function slimService(o: KubeObject): KubeObject {
     apiVersion: o.apiVersion,
     kind: o.kind,
     metadata: slimMeta(o),
-    spec: spec === undefined ? o.spec : { type: spec.type, externalTrafficPolicy: spec.externalTrafficPolicy, loadBalancerClass: spec.loadBalancerClass },
+    spec:
+      spec === undefined
+        ? o.spec
+        : isOptString(spec.type) && isOptString(spec.externalTrafficPolicy) && isOptString(spec.loadBalancerClass)
+          ? specs.get(`${spec.type}\0${spec.externalTrafficPolicy}\0${spec.loadBalancerClass}`, () => ({ type: spec.type, externalTrafficPolicy: spec.externalTrafficPolicy, loadBalancerClass: spec.loadBalancerClass }))
+          : { type: spec.type, externalTrafficPolicy: spec.externalTrafficPolicy, loadBalancerClass: spec.loadBalancerClass },
     ...(lb === undefined ? (o.status === undefined ? {} : { status: isObj(o.status) ? {} : o.status }) : { status: { loadBalancer: { ingress: Array.isArray(ingress) ? ingress.map((e: unknown) => (isObj(e) ? { ip: e.ip } : e)) : ingress } } }),
   };
 }
 
-/** An EndpointSlice as the speaker needs it: its Service, and each endpoint's node and readiness. */
+/** An EndpointSlice as the speaker needs it: its Service, and each endpoint's node and readiness (no uid). */
 export function slimEndpointSlice(o: KubeObject): KubeObject {
   const svc = o.metadata?.labels?.['kubernetes.io/service-name'];
   const eps = o.endpoints;
   return {
     apiVersion: o.apiVersion,
     kind: o.kind,
-    metadata: slimMeta(o, svc === undefined ? undefined : { 'kubernetes.io/service-name': svc }),
+    metadata: slimMeta(o, svc === undefined ? undefined : { 'kubernetes.io/service-name': svc }, false),
     addressType: o.addressType,
-    endpoints: Array.isArray(eps)
-      ? eps.map((e: unknown) => (isObj(e) ? { nodeName: e.nodeName, conditions: isObj(e.conditions) ? { ready: e.conditions.ready } : e.conditions } : e))
-      : eps,
+    endpoints: Array.isArray(eps) ? eps.map(slimEndpoint) : eps,
   };
+}
+
+function slimEndpoint(e: unknown): unknown {
+  if (!isObj(e)) return e;
+  const ready = isObj(e.conditions) ? e.conditions.ready : undefined;
+  if (isOptString(e.nodeName) && isObj(e.conditions) && (ready === undefined || typeof ready === 'boolean')) {
+    return endpointObjs.get(`${String(ready)}\0${e.nodeName ?? '\0'}`, () => ({ nodeName: e.nodeName, conditions: Object.freeze({ ready }) }));
+  }
+  return { nodeName: e.nodeName, conditions: isObj(e.conditions) ? { ready: e.conditions.ready } : e.conditions };
 }
 
 /** A node as the speaker needs it: its labels, and its addresses (Layer 2 liveness members). */

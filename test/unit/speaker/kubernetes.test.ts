@@ -343,7 +343,8 @@ describe('KubernetesSource', () => {
     const started = r.source.start();
     await until(() => e.server.requests.filter((q) => q.status === 500).length >= 2, 'the slice list failing');
     assert.equal(r.source.synced, false);
-    assert.equal(r.agent.counts().services, 0, 'the Service informer synced, but nothing is applied yet');
+    assert.equal(r.agent.counts().announced, 0, 'the Service informer synced, but nothing is decided yet');
+    assert.equal(r.agent.isAnnounced('default/web'), false);
     await started;
     r.session().establish({ local: '10.0.0.5' });
     await r.waitTable(['10.60.0.1/32'], 'announced once everything synced');
