@@ -186,6 +186,8 @@ function runOps(ops: Op[]): void {
             changed(op.which);
             s.check();
             clock.advance(op.gap);
+            // The gap is time passing for the other file too: it may have settled meanwhile (and been read).
+            noteSettled(false);
             m.write(op.which, 'inplace', op.text);
             changed(op.which);
             s.check();
