@@ -51,7 +51,8 @@ USER 65534:65534
 # Layer 2). Documentation only: the speaker runs in the host network.
 EXPOSE 7472/tcp 179/tcp 7946/tcp 7946/udp
 # Node itself is the process (PID 1): SIGTERM reaches ingot's handler directly (Cease to every peer, Lease
-# release). Source maps turn stack traces into TypeScript file:line. The image runs only the two long-running
-# components, so the memory-lean V8 flags bin/ingot gives them are set here for every subcommand (V8 reads
-# them at startup only): 1 MiB semi-spaces and --optimize-for-size (bench/README.md, "Memory").
-ENTRYPOINT ["node", "--enable-source-maps", "--max-semi-space-size=1", "--optimize-for-size", "/app/dist/cli/main.js"]
+# release). The image runs only the two long-running components, so the memory-lean V8 flags bin/ingot gives
+# them are set here for every subcommand (V8 reads them at startup only): 1 MiB semi-spaces and
+# --optimize-for-size, and no --enable-source-maps (the maps' mappings would stay in the heap; stack traces
+# name dist/*.js lines). bench/README.md, "Memory".
+ENTRYPOINT ["node", "--max-semi-space-size=1", "--optimize-for-size", "/app/dist/cli/main.js"]

@@ -14,7 +14,7 @@ import { createMetricsServer } from '../metrics/server.js';
 import { BgpAnnouncer } from '../speaker/bgp-announcer.js';
 import { BgpSpeaker } from '../speaker/bgp-speaker.js';
 import { KubernetesSource } from '../speaker/kubernetes.js';
-import { createLayer2Announcer, Layer2Unavailable, membersFromNodes, type Layer2Handle } from '../l2/create.js';
+import { Layer2Unavailable, membersFromNodes, type Layer2Handle } from '../l2/members.js';
 import type { Layer2ConflictEvent } from '../l2/announcer.js';
 import { installFatalGuard } from './fatal.js';
 import { errText, FATAL_STOP_TIMEOUT_MS, listenHttp, shutdownSpeaker, usage, type HostPort } from './speaker.js';
@@ -73,6 +73,8 @@ export async function runKubernetesSpeaker(flags: KubernetesSpeakerFlags, opts: 
   if (l2o === undefined || l2o.key === null) {
     l2 = new Layer2Unavailable(flags.nodeName, 'Layer 2 is off: no --ml-secret-key-file was given (the manifest mounts the Secret ingot-memberlist there)');
   } else {
+    // Loaded only when Layer 2 is configured (frames, raw sockets, the liveness worker).
+    const { createLayer2Announcer } = await import('../l2/create.js');
     const created = await createLayer2Announcer({
       nodeName: flags.nodeName,
       members: [],

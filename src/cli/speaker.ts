@@ -21,7 +21,7 @@ import { NodeAgent } from '../agent/agent.js';
 import { readFileSync } from 'node:fs';
 import { parseConfig } from '../config/index.js';
 import { parseCluster, type Cluster } from '../plan/cluster.js';
-import { createLayer2Announcer, internalIp, Layer2Unavailable, membersFromNodes, type Layer2Handle } from '../l2/create.js';
+import { internalIp, Layer2Unavailable, membersFromNodes, type Layer2Handle } from '../l2/members.js';
 import { parseInterfaceList } from '../l2/interfaces.js';
 import type { MemberInput } from '../l2/membership.js';
 import { BgpAnnouncer } from '../speaker/bgp-announcer.js';
@@ -139,6 +139,8 @@ export async function runSpeaker(flags: SpeakerFlags, opts: { forceExit?: boolea
   if (key === null) {
     l2 = new Layer2Unavailable(nodeName, 'Layer 2 is off: no --ml-secret-key-file was given');
   } else {
+    // Loaded only when Layer 2 is configured (frames, raw sockets, the liveness worker).
+    const { createLayer2Announcer } = await import('../l2/create.js');
     const created = await createLayer2Announcer({
       nodeName: nodeName,
       members,
