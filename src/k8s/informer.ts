@@ -55,22 +55,31 @@ export interface InformerOptions {
    */
   transform?: (obj: KubeObject) => KubeObject;
   /**
-   * What the cache keeps of each (transformed) object, when a component holds its own derived state and needs
-   * the cache only for identity: the relist diff (resourceVersion), deletes, and references for Events. Handlers
-   * still get the transformed object for adds and updates; `onUpdate`'s old object and a relist's `onDelete`
-   * get the cached form. Handlers must then be registered before start() (a late one would be replayed the
-   * cached form). Must keep metadata.name, namespace and resourceVersion.
+   * Cache identities only, for a component that holds its own derived state: per key the resourceVersion (the
+   * relist diff) and, with `keepUid`, the uid (references for Events) — not the object. Handlers still get the
+   * (transformed) object for adds and updates; `onUpdate`'s old object, a relist's `onDelete`, get() and
+   * list() get `{apiVersion, kind, metadata: {namespace, name, uid?, resourceVersion}}` rebuilt from the key.
+   * Handlers must be registered before start() (a late one could only be replayed identities). Memory: the
+   * speaker's Service and EndpointSlice caches at 10,000 Services (bench/README.md).
    */
-  cacheTransform?: (obj: KubeObject) => KubeObject;
+  identityCache?: { keepUid: boolean };
 }
+
+/** An identity-cache entry: the resourceVersion, or [resourceVersion, uid]. */
+type Identity = string | readonly [string, string];
 
 /** 250 ms doubling to 30 s, jittered by half; a watch that lived 10 s counts as healthy. */
 export const INFORMER_BACKOFF: BackoffPolicy = Object.freeze({ initialMs: 250, maxMs: 30_000, multiplier: 2, jitter: 0.5, stableMs: 10_000 });
 
 export type RestartReason = 'error' | 'expired';
 
+function rvOf(v: KubeObject | Identity): string | undefined {
+  return typeof v === 'string' ? v : Array.isArray(v) ? (v as readonly [string, string])[0] : (v as KubeObject).metadata?.resourceVersion;
+}
+
 export class Informer<T extends KubeObject> {
-  private readonly cache = new Map<string, T>();
+  /** key → object, or its identity with `identityCache`. */
+  private readonly cache = new Map<string, T | Identity>();
   private readonly handlers: InformerHandlers<T>[] = [];
   private readonly policy: BackoffPolicy;
   private readonly random: () => number;
@@ -98,9 +107,9 @@ export class Informer<T extends KubeObject> {
 
   /** Registers handlers; objects already cached are replayed to them as adds (late registration is safe). */
   addHandlers(h: InformerHandlers<T>): void {
-    if (this.opts.cacheTransform !== undefined && this.cache.size > 0) throw new Error(`informer ${this.opts.name}: with cacheTransform, handlers are registered before start()`);
+    if (this.opts.identityCache !== undefined && this.cache.size > 0) throw new Error(`informer ${this.opts.name}: with identityCache, handlers are registered before start()`);
     this.handlers.push(h);
-    if (h.onAdd) for (const obj of this.cache.values()) this.deliver('add', () => h.onAdd?.(obj));
+    if (h.onAdd) for (const [key, v] of this.cache) this.deliver('add', () => h.onAdd?.(this.object(key, v)));
   }
 
   start(): void {
@@ -140,11 +149,12 @@ export class Informer<T extends KubeObject> {
   }
 
   get(key: string): T | undefined {
-    return this.cache.get(key);
+    const v = this.cache.get(key);
+    return v === undefined ? undefined : this.object(key, v);
   }
 
   list(): T[] {
-    return [...this.cache.values()];
+    return [...this.cache].map(([k, v]) => this.object(k, v));
   }
 
   keys(): string[] {
@@ -255,15 +265,33 @@ export class Informer<T extends KubeObject> {
     for (const [key, old] of this.cache) {
       if (seen.has(key)) continue;
       this.cache.delete(key);
-      this.emit('delete', old);
+      this.emit('delete', this.object(key, old));
     }
   }
 
   private upsert(key: string, obj: T): void {
     const old = this.cache.get(key);
-    this.cache.set(key, this.opts.cacheTransform ? (this.opts.cacheTransform(obj) as T) : obj);
+    this.cache.set(key, this.stored(obj));
     if (old === undefined) this.emit('add', obj);
-    else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.emit('update', obj, old);
+    else if (rvOf(old) !== obj.metadata?.resourceVersion) this.emit('update', obj, this.object(key, old));
+  }
+
+  /** What the cache keeps of an object: the object, or its identity (identityCache). */
+  private stored(obj: T): T | Identity {
+    const id = this.opts.identityCache;
+    if (id === undefined) return obj;
+    const rv = obj.metadata?.resourceVersion ?? '';
+    const uid = obj.metadata?.uid;
+    return id.keepUid && uid ? Object.freeze([rv, uid] as const) : rv;
+  }
+
+  /** A cached value as an object (identities are rebuilt from the key). */
+  private object(key: string, v: T | Identity): T {
+    if (typeof v !== 'string' && !Array.isArray(v)) return v as T;
+    const [rv, uid] = typeof v === 'string' ? [v, undefined] : (v as readonly [string, string]);
+    const slash = key.indexOf('/');
+    const name = slash < 0 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+    return { apiVersion: this.opts.apiVersion, kind: this.opts.kind, metadata: { ...name, ...(uid !== undefined ? { uid } : {}), resourceVersion: rv } } as T;
   }
 
   /** Resolves with how the watch ended: cleanly (resume from RV) or needing a relist. */
@@ -317,7 +345,7 @@ export class Informer<T extends KubeObject> {
         const key = objectKey(obj);
         const old = this.cache.get(key);
         this.cache.delete(key);
-        this.emit('delete', old !== undefined && obj.metadata === undefined ? old : obj);
+        this.emit('delete', old !== undefined && obj.metadata === undefined ? this.object(key, old) : obj);
         break;
       }
       case 'BOOKMARK':

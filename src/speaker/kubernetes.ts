@@ -99,8 +99,8 @@ export class KubernetesSource implements StateSource {
     });
     // Handlers get only what the decision reads; the caches keep only identities (the source's views and
     // slice index are the state): memory at 10,000 Services, bench/README.md.
-    this.services = o.api.servicesInformer({ ...o.informers, transform: slimService, cacheTransform: serviceIdentity });
-    this.slices = o.api.endpointSlicesInformer({ ...o.informers, transform: slimEndpointSlice, cacheTransform: sliceIdentity });
+    this.services = o.api.servicesInformer({ ...o.informers, transform: slimService, identityCache: { keepUid: true } });
+    this.slices = o.api.endpointSlicesInformer({ ...o.informers, transform: slimEndpointSlice, identityCache: { keepUid: false } });
     // This node's labels are all the decision needs (peers' node-selectors, the exclusion label); Layer 2's
     // liveness members are every node (name + InternalIP), so with onNodes every Node is watched.
     this.nodes = o.onNodes !== undefined ? o.api.nodesInformer({ ...o.informers, transform: slimNode }) : o.api.nodesInformer({ ...o.informers, transform: slimNode }, o.nodeName);
@@ -519,18 +519,6 @@ const specs = new Interner<Record<string, unknown>>(1024);
 const namespaces = new Interner<string | undefined>(100_000);
 const endpointObjs = new Interner<Record<string, unknown>>(100_000);
 const isOptString = (v: unknown): v is string | undefined => v === undefined || typeof v === 'string';
-
-/** What the Service cache keeps: the reference an Event needs (kind, name, namespace, uid, resourceVersion). */
-export function serviceIdentity(o: KubeObject): KubeObject {
-  const m = o.metadata ?? {};
-  return { apiVersion: 'v1', kind: 'Service', metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion } } as KubeObject;
-}
-
-/** What the EndpointSlice cache keeps: identity and resourceVersion (the relist diff, deletes). */
-export function sliceIdentity(o: KubeObject): KubeObject {
-  const m = o.metadata ?? {};
-  return { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: m.name, namespace: m.namespace, resourceVersion: m.resourceVersion } } as KubeObject;
-}
 
 /**
  * A Service as the speaker needs it: type, externalTrafficPolicy, loadBalancerClass and the ingress IPs

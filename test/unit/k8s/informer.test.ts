@@ -70,6 +70,38 @@ describe('Informer', () => {
     await stop(inf);
   });
 
+  it('identityCache: keeps resourceVersion (and uid) per key, hands handlers whole objects, rebuilds identities for old/deleted/get', async () => {
+    const e = await env();
+    e.server.seed(SVC, svc('a'), svc('b'));
+    const updates: Array<[KubeObject, KubeObject]> = [];
+    const deleted: KubeObject[] = [];
+    const added: KubeObject[] = [];
+    const { inf } = track(e, { identityCache: { keepUid: true } });
+    inf.addHandlers({ onAdd: (o) => added.push(o), onUpdate: (o, n) => updates.push([o, n]), onDelete: (o) => deleted.push(o) });
+    inf.start();
+    await inf.waitForSync();
+    assert.equal(added[0]?.spec?.type, 'LoadBalancer', 'handlers get the object, not the identity');
+    const a = inf.get('default/a')!;
+    assert.deepEqual(Object.keys(a).sort(), ['apiVersion', 'kind', 'metadata']);
+    assert.equal(a.kind, 'Service');
+    assert.deepEqual({ ...a.metadata, uid: typeof a.metadata?.uid, resourceVersion: typeof a.metadata?.resourceVersion }, { namespace: 'default', name: 'a', uid: 'string', resourceVersion: 'string' });
+    assert.throws(() => inf.addHandlers({}), /handlers are registered before start/);
+    await e.server.waitForWatches(1, '/api/v1/services');
+    e.server.set(SVC, svc('a', 'default', { spec: { type: 'NodePort' } }));
+    await until(() => updates.length === 1, 'the update');
+    assert.equal(updates[0]![1].spec?.type, 'NodePort');
+    assert.equal(updates[0]![0].metadata?.resourceVersion, a.metadata?.resourceVersion, 'old: the cached identity');
+    assert.equal(updates[0]![0].spec, undefined);
+    // A relist (410) that no longer finds b: onDelete gets b's identity.
+    e.server.injectFault({ watch: true, fault: { type: 'status', code: 410 }, times: 1 });
+    e.server.closeWatches();
+    e.server.remove(SVC, 'b');
+    await until(() => deleted.length === 1, 'the delete');
+    assert.equal(deleted[0]!.metadata?.name, 'b');
+    assert.equal(inf.list().length, 1);
+    await stop(inf);
+  });
+
   it('a clean watch end resumes from the last resourceVersion without relisting', async () => {
     const e = await env();
     e.server.seed(SVC, svc('a'));
