@@ -226,6 +226,14 @@ function compareEntries(x: Entry, y: Entry): number {
  * highest — the most-preferred intent wins, and no Service loses its tags; deterministic whatever the order.
  */
 function routeOf(e: Entry): Route {
+  // The common case — one Service, one advertisement, no communities — without the merge's Set and Map.
+  if (e.more === null && e.oneAdvs.length === 1) {
+    const adv = e.oneAdvs[0]!;
+    if (adv.communities.length === 0 && adv.largeCommunities.length === 0) {
+      const r = e.route;
+      return { prefix: r.prefix, family: r.family, addr4: r.addr4, addr6: r.addr6, length: r.length, localPref: adv.localPref, communities: NO_COMMUNITIES, largeCommunities: NO_LARGE };
+    }
+  }
   let localPref = -1;
   const communities = new Set<number>();
   const large = new Map<string, LargeCommunity>();

@@ -80,7 +80,7 @@ describe('Informer', () => {
     inf.addHandlers({ onAdd: (o) => added.push(o), onUpdate: (o, n) => updates.push([o, n]), onDelete: (o) => deleted.push(o) });
     inf.start();
     await inf.waitForSync();
-    assert.equal(added[0]?.spec?.type, 'LoadBalancer', 'handlers get the object, not the identity');
+    assert.equal((added[0]?.spec as { type?: string } | undefined)?.type, 'LoadBalancer', 'handlers get the object, not the identity');
     const a = inf.get('default/a')!;
     assert.deepEqual(Object.keys(a).sort(), ['apiVersion', 'kind', 'metadata']);
     assert.equal(a.kind, 'Service');
@@ -89,7 +89,7 @@ describe('Informer', () => {
     await e.server.waitForWatches(1, '/api/v1/services');
     e.server.set(SVC, svc('a', 'default', { spec: { type: 'NodePort' } }));
     await until(() => updates.length === 1, 'the update');
-    assert.equal(updates[0]![1].spec?.type, 'NodePort');
+    assert.equal((updates[0]![1].spec as { type?: string } | undefined)?.type, 'NodePort');
     assert.equal(updates[0]![0].metadata?.resourceVersion, a.metadata?.resourceVersion, 'old: the cached identity');
     assert.equal(updates[0]![0].spec, undefined);
     // A relist (410) that no longer finds b: onDelete gets b's identity.
