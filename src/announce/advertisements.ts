@@ -24,8 +24,10 @@ type BgpAdvertisement = Pool['bgpAdvertisements'][number];
 
 /**
  * One prefix and what each Service contributes to it. One Service per prefix is the common case (~10,000 of
- * these in a speaker: memory, issue 9 §7), so the first contributor is held inline and a Map exists only for
- * a prefix that several Services share (ECMP aggregates, shared IPs); the route merge reads them all anyway.
+ * these in a speaker: memory, issue 9 §7), so the first contributor is held inline, and a Map of the others
+ * plus reference counts of their attributes exist only for a prefix that several Services share (ECMP
+ * aggregates, shared IPs): 256 Services in one /24 aggregate then cost one Service's advertisements per
+ * change, not a merge over all 256.
  */
 interface Entry {
   /** The prefix's current route (what the speaker's table and the RIBs hold: the same object). */
@@ -35,9 +37,36 @@ interface Entry {
   oneAdvs: readonly BgpAdvertisement[];
   /** The other Services producing it (null while there are none). */
   more: Map<string, readonly BgpAdvertisement[]> | null;
+  /** Reference counts over every contribution, kept while `more` exists. */
+  counts: Counts | null;
+}
+
+interface Counts {
+  readonly localPrefs: Map<number, number>;
+  readonly communities: Map<number, number>;
+  readonly large: Map<string, { value: LargeCommunity; n: number }>;
 }
 
 const NO_ADVS: readonly BgpAdvertisement[] = Object.freeze([]);
+
+function count<K>(m: Map<K, number>, k: K, d: number): void {
+  const n = (m.get(k) ?? 0) + d;
+  if (n === 0) m.delete(k);
+  else m.set(k, n);
+}
+
+function account(c: Counts, advs: readonly BgpAdvertisement[], d: 1 | -1): void {
+  for (const adv of advs) {
+    count(c.localPrefs, adv.localPref, d);
+    for (const x of adv.communities) count(c.communities, x, d);
+    for (const l of adv.largeCommunities) {
+      const k = `${l.globalAdministrator}:${l.localData1}:${l.localData2}`;
+      const n = (c.large.get(k)?.n ?? 0) + d;
+      if (n === 0) c.large.delete(k);
+      else c.large.set(k, { value: l, n });
+    }
+  }
+}
 
 function contributions(e: Entry): number {
   return (e.one !== null ? 1 : 0) + (e.more?.size ?? 0);
@@ -49,28 +78,47 @@ function has(e: Entry, service: string): boolean {
 
 function contribute(e: Entry, service: string, advs: readonly BgpAdvertisement[]): void {
   if (e.one === service || e.one === null) {
+    if (e.counts !== null) {
+      if (e.one === service) account(e.counts, e.oneAdvs, -1);
+      account(e.counts, advs, 1);
+    }
     e.one = service;
     e.oneAdvs = advs;
-  } else (e.more ??= new Map()).set(service, advs);
+    return;
+  }
+  const more = (e.more ??= new Map());
+  if (e.counts === null) {
+    e.counts = { localPrefs: new Map(), communities: new Map(), large: new Map() };
+    account(e.counts, e.oneAdvs, 1);
+    for (const a of more.values()) account(e.counts, a, 1);
+  }
+  const old = more.get(service);
+  if (old !== undefined) account(e.counts, old, -1);
+  more.set(service, advs);
+  account(e.counts, advs, 1);
 }
 
 function withdraw(e: Entry, service: string): void {
   if (e.one === service) {
+    if (e.counts !== null) account(e.counts, e.oneAdvs, -1);
     const next = e.more?.entries().next().value as [string, readonly BgpAdvertisement[]] | undefined;
     if (next === undefined) {
       e.one = null;
       e.oneAdvs = NO_ADVS;
     } else {
-      [e.one, e.oneAdvs] = next;
+      [e.one, e.oneAdvs] = next; // already counted
       e.more!.delete(next[0]);
     }
-  } else e.more?.delete(service);
-  if (e.more !== null && e.more.size === 0) e.more = null;
-}
-
-function* allAdvs(e: Entry): Generator<readonly BgpAdvertisement[]> {
-  if (e.one !== null) yield e.oneAdvs;
-  if (e.more !== null) yield* e.more.values();
+  } else {
+    const old = e.more?.get(service);
+    if (old === undefined) return;
+    if (e.counts !== null) account(e.counts, old, -1);
+    e.more!.delete(service);
+  }
+  if (e.more !== null && e.more.size === 0) {
+    e.more = null;
+    e.counts = null;
+  }
 }
 
 function servicesOf(e: Entry): string[] {
@@ -114,7 +162,7 @@ export class AdvertisementTable {
             communities: NO_COMMUNITIES,
             largeCommunities: NO_LARGE,
           };
-          e = { route, one: null, oneAdvs: NO_ADVS, more: null };
+          e = { route, one: null, oneAdvs: NO_ADVS, more: null, counts: null };
           this.entries.set(p.text, e);
         }
         let l = mine.get(e.route.prefix);
@@ -226,38 +274,33 @@ function compareEntries(x: Entry, y: Entry): number {
  * highest — the most-preferred intent wins, and no Service loses its tags; deterministic whatever the order.
  */
 function routeOf(e: Entry): Route {
-  // The common case — one Service, one advertisement, no communities — without the merge's Set and Map.
-  if (e.more === null && e.oneAdvs.length === 1) {
-    const adv = e.oneAdvs[0]!;
-    if (adv.communities.length === 0 && adv.largeCommunities.length === 0) {
-      const r = e.route;
-      return { prefix: r.prefix, family: r.family, addr4: r.addr4, addr6: r.addr6, length: r.length, localPref: adv.localPref, communities: NO_COMMUNITIES, largeCommunities: NO_LARGE };
-    }
-  }
+  const r = e.route;
   let localPref = -1;
-  const communities = new Set<number>();
-  const large = new Map<string, LargeCommunity>();
-  for (const advs of allAdvs(e)) {
-    for (const adv of advs) {
+  let communities: readonly number[] = NO_COMMUNITIES;
+  let large: LargeCommunity[] = [];
+  if (e.counts !== null) {
+    for (const lp of e.counts.localPrefs.keys()) if (lp > localPref) localPref = lp;
+    if (e.counts.communities.size > 0) communities = [...e.counts.communities.keys()].sort((x, y) => x - y);
+    large = [...e.counts.large.values()].map((x) => x.value);
+  } else {
+    // One Service: its own advertisements (usually one, usually without communities).
+    let comms: Set<number> | null = null;
+    let larges: Map<string, LargeCommunity> | null = null;
+    for (const adv of e.oneAdvs) {
       if (adv.localPref > localPref) localPref = adv.localPref;
-      for (const c of adv.communities) communities.add(c);
-      for (const l of adv.largeCommunities) large.set(`${l.globalAdministrator}:${l.localData1}:${l.localData2}`, l);
+      for (const c of adv.communities) (comms ??= new Set()).add(c);
+      for (const l of adv.largeCommunities) (larges ??= new Map()).set(`${l.globalAdministrator}:${l.localData1}:${l.localData2}`, l);
     }
+    if (comms !== null) communities = [...comms].sort((x, y) => x - y);
+    if (larges !== null) large = [...larges.values()];
   }
-  const largeCommunities = [...large.values()]
-    .sort((a, b) => a.globalAdministrator - b.globalAdministrator || a.localData1 - b.localData1 || a.localData2 - b.localData2)
-    .map((l) => ({ globalAdmin: l.globalAdministrator, localData1: l.localData1, localData2: l.localData2 }));
-  return {
-    prefix: e.route.prefix,
-    family: e.route.family,
-    addr4: e.route.addr4,
-    addr6: e.route.addr6,
-    length: e.route.length,
-    localPref,
-    // Most routes carry no communities: one shared empty array instead of two per route.
-    communities: communities.size === 0 ? NO_COMMUNITIES : [...communities].sort((x, y) => x - y),
-    largeCommunities: largeCommunities.length === 0 ? NO_LARGE : largeCommunities,
-  };
+  const largeCommunities =
+    large.length === 0
+      ? NO_LARGE
+      : large
+          .sort((a, b) => a.globalAdministrator - b.globalAdministrator || a.localData1 - b.localData1 || a.localData2 - b.localData2)
+          .map((l) => ({ globalAdmin: l.globalAdministrator, localData1: l.localData1, localData2: l.localData2 }));
+  return { prefix: r.prefix, family: r.family, addr4: r.addr4, addr6: r.addr6, length: r.length, localPref, communities, largeCommunities };
 }
 
 const NO_COMMUNITIES: readonly number[] = Object.freeze([]);

@@ -107,19 +107,26 @@ test('AdvertisementTable: any sequence of per-Service set/delete ends where buil
       (ops) => {
         const t = new AdvertisementTable();
         const final = new Map<string, { key: string; ips: string[]; pool: (typeof pools)[number] }>();
+        // What a speaker fed only the returned changes holds (the incremental path the agent uses).
+        const fed = new Map<string, unknown>();
+        const feed = (r: { changed: { prefix: string }[]; removed: string[] }) => {
+          for (const c of r.changed) fed.set(c.prefix, c);
+          for (const p of r.removed) fed.delete(p);
+        };
         for (const op of ops) {
           const key = `ns/s${op.svc}`;
           if (op.del) {
-            t.delete(key);
+            feed(t.delete(key));
             final.delete(key);
           } else {
             const ips = [...new Set(op.hosts.map((h) => ipIn(op.pool, h)))];
-            t.set(key, ips, pools[op.pool]!);
+            feed(t.set(key, ips, pools[op.pool]!));
             final.set(key, { key, ips, pool: pools[op.pool]! });
           }
         }
         const want = buildAdvertisements([...final.values()]);
         assert.deepEqual(t.all(), want);
+        assert.deepEqual(new Map(t.routes().map((r) => [r.prefix, r])), fed);
         for (const a of want) assert.deepEqual({ ...t.get(a.prefix) }, { ...a });
       },
     ),
