@@ -255,7 +255,13 @@ export class RestClient {
             finish(new KubeApiError(0, 'BadResponse', `${where}: a watch event that is not JSON: ${line.slice(0, 120)}`, 'GET', path));
             return;
           }
-          onEvent({ type: ev.type as WatchEventType, object: (ev.object ?? {}) as KubeObject });
+          try {
+            onEvent({ type: ev.type as WatchEventType, object: (ev.object ?? {}) as KubeObject });
+          } catch (err) {
+            // A socket handler must not throw into the stream: the watch ends with the error (the informer restarts).
+            finish(new KubeApiError(0, 'HandlerError', `${where}: event handler failed: ${describe(err)}`, 'GET', path));
+            return;
+          }
         }
       });
       res.once('end', () => finish(null));

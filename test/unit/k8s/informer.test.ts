@@ -252,3 +252,23 @@ describe('Informer', () => {
     assert.deepEqual(seen, []);
   });
 });
+
+describe('RestClient.watch', () => {
+  it('an event handler that throws ends the watch with HandlerError instead of throwing into the socket', async () => {
+    const e = await env();
+    e.server.seed(SVC, svc('a'));
+    let done: Error | null | undefined;
+    const handle = await e.client.rest.watch(
+      '/api/v1/services',
+      { resourceVersion: '0' },
+      () => {
+        throw new Error('boom');
+      },
+      (err) => (done = err),
+    );
+    await until(() => done !== undefined, 'the watch to end');
+    assert.match(String(done?.message), /event handler failed: boom/);
+    assert.equal((done as { reason?: string } | null)?.reason, 'HandlerError');
+    handle.abort();
+  });
+});
