@@ -10,7 +10,8 @@ import { BgpAnnouncer } from '../src/speaker/bgp-announcer.js';
 import { BgpSpeaker } from '../src/speaker/bgp-speaker.js';
 import { fakeSessionFactory } from '../test/helpers/fake-session.js';
 
-const CONFIG = `
+/** The speaker benches' config: one peer, a /16 pool announced as /32s with a community and as /24 aggregates. */
+export const CONFIG = `
 peers:
 - {peer-address: 10.255.0.1, peer-asn: 64500, my-asn: 64512}
 address-pools:

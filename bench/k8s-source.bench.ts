@@ -17,16 +17,7 @@ import { nullLogger } from '../src/log.js';
 import { NOOP_K8S_METRICS } from '../src/k8s/metrics.js';
 import { systemClock } from '../src/clock.js';
 import { fakeSessionFactory } from '../test/helpers/fake-session.js';
-
-const CONFIG = `
-peers:
-- {peer-address: 10.255.0.1, peer-asn: 64500, my-asn: 64512}
-address-pools:
-- name: vips
-  protocol: bgp
-  addresses: [10.0.0.0/16]
-  bgp-advertisements: [{aggregation-length: 32, communities: ["64512:7"]}, {aggregation-length: 24}]
-`;
+import { CONFIG } from './agent.bench.js';
 
 /** An informer that never talks to a server (the bench feeds the source's handlers directly). */
 const inert = (): unknown => ({

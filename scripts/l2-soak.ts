@@ -10,7 +10,6 @@
 // Prints each event as it happens and a summary; exit code 1 when a false alarm or a move was seen.
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import dgram from 'node:dgram';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -19,6 +18,7 @@ import { WorkerMembership } from '../src/l2/member-thread.js';
 import type { MemberAddress } from '../src/l2/membership.js';
 import { parseConfig, type Config } from '../src/config/index.js';
 import type { ServiceView } from '../src/announce/index.js';
+import { freeUdpPorts } from '../test/helpers/ports.js';
 
 type ChildMsg =
   | { t: 'owned'; node: string; ips: string[]; at: number }
@@ -129,17 +129,6 @@ async function child(name: string): Promise<void> {
   });
 }
 
-async function freePorts(n: number): Promise<number[]> {
-  const socks = await Promise.all(
-    Array.from({ length: n }, () => new Promise<dgram.Socket>((resolve) => {
-      const s = dgram.createSocket('udp4');
-      s.bind(0, '127.0.0.1', () => resolve(s));
-    })),
-  );
-  const ports = socks.map((s) => s.address().port);
-  await Promise.all(socks.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
-}
 
 function startLoad(): { stop(): void; what: string } {
   if (args['no-load']) return { stop: () => undefined, what: 'none' };
@@ -161,7 +150,7 @@ function startLoad(): { stop(): void; what: string } {
 
 async function parent(): Promise<void> {
   const durationMs = Number(args.duration) * 1000;
-  const ports = await freePorts(N);
+  const ports = await freeUdpPorts(N);
   const key = randomBytes(32).toString('hex');
   const self = fileURLToPath(import.meta.url);
   const owners = new Map<string, string>(); // ip → node that answers

@@ -16,8 +16,7 @@ import { BgpSpeaker } from '../speaker/bgp-speaker.js';
 import { KubernetesSource } from '../speaker/kubernetes.js';
 import { Layer2Unavailable, membersFromNodes, type Layer2Handle } from '../l2/members.js';
 import type { Layer2ConflictEvent } from '../l2/announcer.js';
-import { installFatalGuard } from './fatal.js';
-import { errText, FATAL_STOP_TIMEOUT_MS, listenHttp, shutdownSpeaker, usage, type HostPort } from './speaker.js';
+import { errText, FATAL_STOP_TIMEOUT_MS, listenHttp, shutdownSpeaker, speakerSignals, usage, type HostPort } from './speaker.js';
 
 export interface KubernetesSpeakerFlags {
   nodeName: string;
@@ -128,35 +127,20 @@ export async function runKubernetesSpeaker(flags: KubernetesSpeakerFlags, opts: 
     publicStatus: flags.publicStatus === true,
   });
 
-  let shutdown!: (sig: string) => void;
-  const done = new Promise<string>((resolve) => (shutdown = resolve));
-  const onTerm = (sig: NodeJS.Signals) => shutdown(sig);
-  const onHup = () => source.reload('SIGHUP');
-  process.on('SIGTERM', onTerm);
-  process.on('SIGINT', onTerm);
-  process.on('SIGHUP', onHup);
-  // Only as the real process (bin/ingot): in-process tests keep node:test's own handlers.
-  const unguard =
-    opts.forceExit === true
-      ? installFatalGuard(
-          log,
-          async () => {
-            await l2.stop();
-            await speaker.stop({ message: `ingot speaker on node ${flags.nodeName}: internal error, restarting`, timeoutMs: FATAL_STOP_TIMEOUT_MS });
-          },
-          FATAL_STOP_TIMEOUT_MS,
-          () => {
-            stopping = true;
-            source.close();
-          },
-        )
-      : () => undefined;
-  const cleanup = () => {
-    process.off('SIGTERM', onTerm);
-    process.off('SIGINT', onTerm);
-    process.off('SIGHUP', onHup);
-    unguard();
-  };
+  const { done, cleanup } = speakerSignals({
+    log,
+    nodeName: flags.nodeName,
+    forceExit: opts.forceExit === true,
+    onHup: () => source.reload('SIGHUP'),
+    stopAnnouncing: async () => {
+      await l2.stop();
+      await speaker.stop({ message: `ingot speaker on node ${flags.nodeName}: internal error, restarting`, timeoutMs: FATAL_STOP_TIMEOUT_MS });
+    },
+    onFatal: () => {
+      stopping = true;
+      source.close();
+    },
+  });
 
   try {
     await listenHttp(server, flags.metricsAddr);

@@ -179,42 +179,20 @@ export async function runSpeaker(flags: SpeakerFlags, opts: { forceExit?: boolea
   });
 
   // Signals first: a SIGTERM during startup must still shut down cleanly.
-  let shutdown!: (sig: string) => void;
-  const done = new Promise<string>((resolve) => (shutdown = resolve));
-  const onTerm = (sig: NodeJS.Signals) => shutdown(sig);
-  const onHup = () => {
-    // Standalone.reload never throws; this guard is for what it could not foresee.
-    try {
-      standalone.reload('SIGHUP');
-    } catch (e) {
-      log.error('internalError', { where: 'SIGHUP', error: e });
-    }
-  };
-  process.on('SIGTERM', onTerm);
-  process.on('SIGINT', onTerm);
-  process.on('SIGHUP', onHup);
-  // Only as the real process (bin/ingot): in-process tests keep node:test's own handlers.
-  const unguard =
-    opts.forceExit === true
-      ? installFatalGuard(
-          log,
-          async () => {
-            await l2.stop();
-            await speaker.stop({ message: `ingot speaker on node ${nodeName}: internal error, restarting`, timeoutMs: FATAL_STOP_TIMEOUT_MS });
-          },
-          FATAL_STOP_TIMEOUT_MS,
-          () => {
-            ready = false;
-            standalone.close();
-          },
-        )
-      : () => undefined;
-  const cleanup = () => {
-    process.off('SIGTERM', onTerm);
-    process.off('SIGINT', onTerm);
-    process.off('SIGHUP', onHup);
-    unguard();
-  };
+  const { done, cleanup } = speakerSignals({
+    log,
+    nodeName,
+    forceExit: opts.forceExit === true,
+    onHup: () => standalone.reload('SIGHUP'),
+    stopAnnouncing: async () => {
+      await l2.stop();
+      await speaker.stop({ message: `ingot speaker on node ${nodeName}: internal error, restarting`, timeoutMs: FATAL_STOP_TIMEOUT_MS });
+    },
+    onFatal: () => {
+      ready = false;
+      standalone.close();
+    },
+  });
 
   try {
     await listenHttp(server, metricsAddr);
@@ -264,6 +242,43 @@ export async function runSpeaker(flags: SpeakerFlags, opts: { forceExit?: boolea
   // Anything still open (a socket the kernel is slow to close) must not hold the exit back.
   if (opts.forceExit === true) setTimeout(() => process.exit(0), 1000).unref();
   return 0;
+}
+
+/**
+ * The speaker process's signals, both modes: SIGTERM/SIGINT resolve `done` with the signal's name; SIGHUP
+ * runs `onHup` (an exception is logged, never thrown into the signal handler); and, as the real process
+ * (bin/ingot), the last-resort guard (src/cli/fatal.ts): `onFatal`, then `stopAnnouncing`, bounded, exit 1.
+ * In-process tests keep node:test's own handlers. `cleanup` removes all of it.
+ */
+export function speakerSignals(o: {
+  log: Logger;
+  nodeName: string;
+  forceExit: boolean;
+  onHup: () => void;
+  stopAnnouncing: () => Promise<void>;
+  onFatal: () => void;
+}): { done: Promise<string>; cleanup: () => void } {
+  let shutdown!: (sig: string) => void;
+  const done = new Promise<string>((resolve) => (shutdown = resolve));
+  const onTerm = (sig: NodeJS.Signals) => shutdown(sig);
+  const onHup = () => {
+    try {
+      o.onHup();
+    } catch (e) {
+      o.log.error('internalError', { where: 'SIGHUP', error: e });
+    }
+  };
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onTerm);
+  process.on('SIGHUP', onHup);
+  const unguard = o.forceExit ? installFatalGuard(o.log, o.stopAnnouncing, FATAL_STOP_TIMEOUT_MS, o.onFatal) : () => undefined;
+  const cleanup = () => {
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onTerm);
+    process.off('SIGHUP', onHup);
+    unguard();
+  };
+  return { done, cleanup };
 }
 
 export async function shutdownSpeaker(speaker: BgpSpeaker, node: string, sig: string, log: Logger): Promise<void> {

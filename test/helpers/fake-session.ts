@@ -1,7 +1,7 @@
 // A recording fake of the speaker's session (src/speaker/session-factory.ts): no socket, no FSM. Tests and
 // benchmarks drive it to Established and read the UPDATE bytes the speaker handed to sendUpdates.
 import { EventEmitter } from 'node:events';
-import { INITIAL_CONTEXT, makeContext, MessageType } from '../../src/bgp/index.js';
+import { decodeMessage, INITIAL_CONTEXT, makeContext, MessageType, type UpdateMessage } from '../../src/bgp/index.js';
 import type { BgpState, LastError, Negotiated } from '../../src/bgp/fsm.js';
 import type { ConnectionDirection } from '../../src/bgp/collision.js';
 import type { SessionDeps, SessionEvents, SessionOptions } from '../../src/bgp/session.js';
@@ -105,4 +105,20 @@ export function fakeSessionFactory(): { factory: SessionFactory; sessions: FakeS
       return s;
     },
   };
+}
+
+/** Every UPDATE handed to the session, decoded, in order (each send may pack several messages). */
+export function sentUpdates(s: FakeSession): UpdateMessage[] {
+  const out: UpdateMessage[] = [];
+  const ctx = makeContext({ as4: true });
+  for (const call of s.updates) {
+    for (const buf of call) {
+      for (let p = 0; p < buf.length; ) {
+        const len = (buf[p + 16]! << 8) | buf[p + 17]!;
+        out.push(decodeMessage(buf.subarray(p, p + len), ctx) as UpdateMessage);
+        p += len;
+      }
+    }
+  }
+  return out;
 }

@@ -94,3 +94,19 @@ export function mpUnreach(afi: number, safi: number, withdrawn: Bytes, flags = 0
 export function update(withdrawn: Bytes, attrs: Bytes, nlri: Bytes): number[] {
   return message(2, cat(u16(withdrawn.length), withdrawn, u16(attrs.length), attrs, nlri));
 }
+
+/**
+ * A BoRR ROUTE-REFRESH (RFC 7313 §3.2: AFI 1, subtype 1, SAFI 1) padded to `length` octets: a bad length
+ * (RFC 7313 §5: NOTIFICATION 7/1), up to as long as a message may be.
+ */
+export function longBorr(length: number): Uint8Array {
+  const b = new Uint8Array(length);
+  b.fill(0xff, 0, 16);
+  b[16] = length >>> 8;
+  b[17] = length & 0xff;
+  b[18] = 5; // ROUTE-REFRESH (RFC 2918)
+  b[20] = 1;
+  b[21] = 1;
+  b[22] = 1;
+  return b;
+}

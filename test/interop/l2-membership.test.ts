@@ -10,20 +10,10 @@ import { WorkerMembership } from '../../src/l2/member-thread.js';
 import { UdpMembership, type MembershipView } from '../../src/l2/member-driver.js';
 import type { MemberAddress } from '../../src/l2/membership.js';
 import { encodePacket } from '../../src/l2/wire.js';
+import { freeUdpPorts } from '../helpers/ports.js';
 
 const KEY = randomBytes(32);
 
-async function freePorts(n: number): Promise<number[]> {
-  const socks = await Promise.all(
-    Array.from({ length: n }, () => new Promise<dgram.Socket>((resolve) => {
-      const s = dgram.createSocket('udp4');
-      s.bind(0, '127.0.0.1', () => resolve(s));
-    })),
-  );
-  const ports = socks.map((s) => s.address().port);
-  await Promise.all(socks.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
-}
 
 function waitFor(pred: () => boolean, timeoutMs: number, what: string): Promise<number> {
   const t0 = performance.now();
@@ -46,7 +36,7 @@ describe('layer2 membership on loopback UDP', () => {
   });
 
   it('converges, detects a stopped speaker in < 500 ms (20 trials), ignores forged and replayed packets', { timeout: 120_000 }, async (t) => {
-    const [p1, p2, p3] = await freePorts(3);
+    const [p1, p2, p3] = await freeUdpPorts(3);
     assert.ok(p1 !== undefined && p2 !== undefined && p3 !== undefined);
     const members: MemberAddress[] = [
       { name: 'n1', address: '127.0.0.1', port: p1 },
@@ -152,7 +142,7 @@ describe('layer2 membership on loopback UDP', () => {
   });
 
   it('a crashed liveness worker makes its speaker not ready at once, then restarts with a new incarnation', { timeout: 30_000 }, async () => {
-    const [pa, pb] = await freePorts(2);
+    const [pa, pb] = await freeUdpPorts(2);
     assert.ok(pa !== undefined && pb !== undefined);
     const members: MemberAddress[] = [
       { name: 'a', address: '127.0.0.1', port: pa },

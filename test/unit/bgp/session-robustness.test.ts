@@ -15,6 +15,7 @@ import { endOfRib } from '../../../src/bgp/update.js';
 import { CeaseSubcode, MessageType, NotificationCode, RouteRefreshSubcode } from '../../../src/bgp/constants.js';
 import type { BgpMessage, NotificationMessage } from '../../../src/bgp/types.js';
 import type { LastError } from '../../../src/bgp/fsm.js';
+import { longBorr } from '../../helpers/wire-builder.js';
 
 const servers: net.Server[] = [];
 const sockets: net.Socket[] = [];
@@ -67,19 +68,6 @@ async function rawRouter(): Promise<{ port: number; peers: RawPeer[] }> {
   return { port: (server.address() as net.AddressInfo).port, peers };
 }
 
-/** A BoRR ROUTE-REFRESH (RFC 7313) of `length` octets: AFI 1, subtype 1, SAFI 1, then padding. */
-function longBorr(length: number): Uint8Array {
-  const b = new Uint8Array(length);
-  b.fill(0xff, 0, 16);
-  b[16] = length >>> 8;
-  b[17] = length & 0xff;
-  b[18] = MessageType.RouteRefresh;
-  b[19] = 0;
-  b[20] = 1;
-  b[21] = 1; // BoRR
-  b[22] = 1;
-  return b;
-}
 
 function session(clock: FakeClock, port: number): BgpSession {
   const s = new BgpSession(options({ peerPort: port }), { clock, random: () => 0 });

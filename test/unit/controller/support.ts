@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { after } from 'node:test';
 import { startFakeApiServer, type FakeApiServer, type FakeApiServerOptions, type KubeObject, type StoredObject } from '../../helpers/fake-apiserver.js';
 import { INGOT_BIN } from '../../helpers/cli.js';
+import { writeKubeconfig as writeKubeconfigFile } from '../k8s/support.js';
 import { Controller } from '../../../src/controller/controller.js';
 import { createKubeClient, type KubeClient } from '../../../src/k8s/index.js';
 import { systemClock } from '../../../src/k8s/primitives.js';
@@ -26,30 +27,9 @@ export function tmpDir(): string {
   return dir;
 }
 
+/** A kubeconfig for the fake server (plain HTTP, skip-verify) with the controller's bearer token. */
 export function writeKubeconfig(dir: string, server: string): string {
-  const file = path.join(dir, 'kubeconfig.yaml');
-  fs.writeFileSync(
-    file,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      'clusters:',
-      '- name: fake',
-      '  cluster:',
-      `    server: ${server}`,
-      '    insecure-skip-tls-verify: true',
-      'users:',
-      '- name: fake',
-      '  user:',
-      '    token: controller-token',
-      'contexts:',
-      '- name: fake',
-      '  context: {cluster: fake, user: fake}',
-      'current-context: fake',
-      '',
-    ].join('\n'),
-  );
-  return file;
+  return writeKubeconfigFile(dir, server, { token: 'controller-token' });
 }
 
 export function configMap(text: string, name = 'config'): KubeObject {

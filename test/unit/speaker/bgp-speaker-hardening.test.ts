@@ -12,6 +12,7 @@ import { INITIAL_CONTEXT } from '../../../src/bgp/context.js';
 import { SpeakerMetrics } from '../../../src/metrics/registry.js';
 import { createLogger } from '../../../src/log.js';
 import { TestPeer, captureLog, closedPort, ifaceTable, peerConfig, route4, turns, until } from './harness.js';
+import { longBorr } from '../../helpers/wire-builder.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 after(async () => {
@@ -31,18 +32,6 @@ function makeSpeaker(o: { clock: FakeClock; listen?: { host: string; port: numbe
   return { speaker, metrics, log };
 }
 
-/** A BoRR ROUTE-REFRESH (RFC 7313) of `length` octets: bad length, and as long as a message may be. */
-function longBorr(length: number): Uint8Array {
-  const b = new Uint8Array(length);
-  b.fill(0xff, 0, 16);
-  b[16] = length >>> 8;
-  b[17] = length & 0xff;
-  b[18] = MessageType.RouteRefresh;
-  b[20] = 1;
-  b[21] = 1;
-  b[22] = 1;
-  return b;
-}
 
 describe('BgpSpeaker hardening (issue 8)', () => {
   it('an over-long BoRR on an Established session: NOTIFICATION 7/1, /status lastError, sessionDown logged, session_up 0, redial', async () => {

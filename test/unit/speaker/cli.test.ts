@@ -144,21 +144,28 @@ function httpGet(port: number, path: string): Promise<{ status: number; body: st
   });
 }
 
+/**
+ * Starts `ingot speaker` with `args` and waits for its `ready` log line (or its exit); asserts /readyz is 200.
+ * Returns its log lines (JSON), a lookup by event, the metrics port and the exit code once it exits.
+ */
+async function startReadySpeaker(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const child = spawn(INGOT_BIN, ['speaker', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  children.push(child);
+  const lines: Record<string, unknown>[] = [];
+  createInterface({ input: child.stderr! }).on('line', (l) => lines.push(JSON.parse(l) as Record<string, unknown>));
+  const exit: { code: number | null | undefined } = { code: undefined };
+  child.on('exit', (c) => (exit.code = c));
+  const ev = (e: string) => lines.find((l) => l['event'] === e);
+  await until(() => ev('ready') !== undefined || exit.code !== undefined, 'ready', 60_000);
+  assert.ok(ev('ready'), JSON.stringify(lines));
+  const port = ev('metricsListening')!['port'] as number;
+  assert.equal((await httpGet(port, '/readyz')).status, 200);
+  return { child, lines, ev, port, exit };
+}
+
 describe('ingot speaker: a whole life on loopback', () => {
   it('ready → /status → SIGHUP → SIGTERM exits 0', async () => {
-    const child = spawn(INGOT_BIN, ['speaker', '--node-name', 'n1', '--config', cfgFile, '--cluster', clFile, '--metrics-addr', '127.0.0.1:0', '--bgp-listen', '127.0.0.1:0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    const lines: Record<string, unknown>[] = [];
-    createInterface({ input: child.stderr! }).on('line', (l) => lines.push(JSON.parse(l) as Record<string, unknown>));
-    let code: number | null | undefined;
-    child.on('exit', (c) => (code = c));
-    const ev = (e: string) => lines.find((l) => l['event'] === e);
-    await until(() => ev('ready') !== undefined || code !== undefined, 'ready', 60_000);
-    assert.ok(ev('ready'), JSON.stringify(lines));
-    const port = ev('metricsListening')!['port'] as number;
-    assert.equal((await httpGet(port, '/readyz')).status, 200);
+    const { child, lines, ev, port, exit } = await startReadySpeaker(['--node-name', 'n1', '--config', cfgFile, '--cluster', clFile, '--metrics-addr', '127.0.0.1:0', '--bgp-listen', '127.0.0.1:0']);
     const st = JSON.parse((await httpGet(port, '/status')).body) as { node: string; sessions: { peer: string }[]; announcements: { service: string; reason: string | null }[] };
     assert.equal(st.node, 'n1');
     assert.deepEqual(st.sessions.map((s) => s.peer), ['127.0.0.31:1']);
@@ -168,8 +175,8 @@ describe('ingot speaker: a whole life on loopback', () => {
     child.kill('SIGHUP');
     await until(() => lines.some((l) => l['event'] === 'reload' && l['why'] === 'SIGHUP'), 'SIGHUP reload');
     child.kill('SIGTERM');
-    await until(() => code !== undefined, 'exit', 15_000);
-    assert.equal(code, 0);
+    await until(() => exit.code !== undefined, 'exit', 15_000);
+    assert.equal(exit.code, 0);
     assert.ok(ev('exited'));
     assert.ok(lines.every((l) => typeof l['ts'] === 'string' && typeof l['level'] === 'string' && l['node'] === 'n1'));
   });
@@ -186,20 +193,7 @@ describe('ingot speaker in Kubernetes mode: a whole life against the fake API se
       // A plain-http server needs insecure-skip-tls-verify, as with kubectl (cli.md).
       const kubeconfig = join(dir, 'kubeconfig-http');
       writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters:\n- name: f\n  cluster: {server: "${server.url}", insecure-skip-tls-verify: true}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: c\n  context: {cluster: f, user: u}\ncurrent-context: c\n`);
-      const child = spawn(INGOT_BIN, ['speaker', '--kubeconfig', kubeconfig, '--metrics-addr', '127.0.0.1:0', '--bgp-listen', '127.0.0.1:0', '--namespace', 'ingot-system'], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, NODE_NAME: 'n1' },
-      });
-      children.push(child);
-      const lines: Record<string, unknown>[] = [];
-      createInterface({ input: child.stderr! }).on('line', (l) => lines.push(JSON.parse(l) as Record<string, unknown>));
-      let code: number | null | undefined;
-      child.on('exit', (c) => (code = c));
-      const ev = (e: string) => lines.find((l) => l['event'] === e);
-      await until(() => ev('ready') !== undefined || code !== undefined, 'ready', 60_000);
-      assert.ok(ev('ready'), JSON.stringify(lines));
-      const port = ev('metricsListening')!['port'] as number;
-      assert.equal((await httpGet(port, '/readyz')).status, 200);
+      const { child, ev, port, exit } = await startReadySpeaker(['--kubeconfig', kubeconfig, '--metrics-addr', '127.0.0.1:0', '--bgp-listen', '127.0.0.1:0', '--namespace', 'ingot-system'], { ...process.env, NODE_NAME: 'n1' });
       const st = JSON.parse((await httpGet(port, '/status')).body) as { node: string; announcements: { service: string; ips: string[]; reason: string | null }[]; kubernetes: { synced: boolean; config: { loaded: boolean } } };
       assert.equal(st.node, 'n1', 'the node name from $NODE_NAME');
       assert.deepEqual(st.announcements.map((a) => [a.service, a.ips, a.reason]), [['default/web', ['10.60.0.7'], null]]);
@@ -223,8 +217,8 @@ describe('ingot speaker in Kubernetes mode: a whole life against the fake API se
       assert.match((await httpGet(port, '/metrics')).body, /^metallb_k8s_client_config_stale_bool 1$/m);
       assert.equal((await httpGet(port, '/readyz')).status, 200, 'still ready on the last good config');
       child.kill('SIGTERM');
-      await until(() => code !== undefined, 'exit', 15_000);
-      assert.equal(code, 0);
+      await until(() => exit.code !== undefined, 'exit', 15_000);
+      assert.equal(exit.code, 0);
       assert.ok(ev('exited'));
       // Every request the speaker made: list/watch of the four resources (and event posts); never a get.
       const verbs = new Set(server.audit.map((a) => `${a.verb} ${a.resource}`));

@@ -2,11 +2,10 @@
 // table goes out, End-of-RIB, incremental routes, peer changes — without sockets or a second BGP stack.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CeaseSubcode, decodeMessage, isEndOfRib, makeContext, prefixStrings, announcedPrefixes, withdrawnPrefixes } from '../../../src/bgp/index.js';
-import type { UpdateMessage } from '../../../src/bgp/types.js';
+import { CeaseSubcode, isEndOfRib, prefixStrings, announcedPrefixes, withdrawnPrefixes } from '../../../src/bgp/index.js';
 import { BgpSpeaker } from '../../../src/speaker/bgp-speaker.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { fakeSessionFactory, type FakeSession } from '../../helpers/fake-session.js';
+import { fakeSessionFactory, sentUpdates, type FakeSession } from '../../helpers/fake-session.js';
 import { ifaceTable, peerConfig, route4 } from './harness.js';
 
 function rig() {
@@ -25,18 +24,10 @@ function rig() {
 /** The UPDATEs a session was handed, decoded: announced, withdrawn, End-of-RIB. */
 function sent(s: FakeSession): { announced: string[]; withdrawn: string[]; eor: number } {
   const out = { announced: [] as string[], withdrawn: [] as string[], eor: 0 };
-  const ctx = makeContext({ as4: true });
-  for (const call of s.updates) {
-    for (const buf of call) {
-      for (let p = 0; p < buf.length; ) {
-        const len = (buf[p + 16]! << 8) | buf[p + 17]!;
-        const m = decodeMessage(buf.subarray(p, p + len), ctx) as UpdateMessage;
-        if (isEndOfRib(m)) out.eor++;
-        for (const l of announcedPrefixes(m)) out.announced.push(...prefixStrings(l));
-        for (const l of withdrawnPrefixes(m)) out.withdrawn.push(...prefixStrings(l));
-        p += len;
-      }
-    }
+  for (const m of sentUpdates(s)) {
+    if (isEndOfRib(m)) out.eor++;
+    for (const l of announcedPrefixes(m)) out.announced.push(...prefixStrings(l));
+    for (const l of withdrawnPrefixes(m)) out.withdrawn.push(...prefixStrings(l));
   }
   return out;
 }

@@ -5,8 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeAgent } from '../../../src/agent/agent.js';
-import { announcedPrefixes, decodeMessage, makeContext, prefixStrings, withdrawnPrefixes } from '../../../src/bgp/index.js';
-import type { UpdateMessage } from '../../../src/bgp/types.js';
+import { announcedPrefixes, prefixStrings, withdrawnPrefixes } from '../../../src/bgp/index.js';
 import { systemClock } from '../../../src/clock.js';
 import type { BackoffPolicy } from '../../../src/backoff.js';
 import { EventRecorder, type KubeObject } from '../../../src/k8s/index.js';
@@ -15,7 +14,7 @@ import { BgpAnnouncer } from '../../../src/speaker/bgp-announcer.js';
 import { BgpSpeaker } from '../../../src/speaker/bgp-speaker.js';
 import type { NodeObject } from '../../../src/plan/cluster.js';
 import { KubernetesSource } from '../../../src/speaker/kubernetes.js';
-import { fakeSessionFactory, type FakeSession } from '../../helpers/fake-session.js';
+import { fakeSessionFactory, sentUpdates, type FakeSession } from '../../helpers/fake-session.js';
 import { captureLogger, fakeEnv, until, type Env } from '../k8s/support.js';
 import { ifaceTable } from './harness.js';
 
@@ -66,17 +65,9 @@ const configMap = (text: string | null): KubeObject => ({ apiVersion: 'v1', kind
 /** The peer's view of the table: every UPDATE the session was handed, applied in order. */
 function peerTable(s: FakeSession): string[] {
   const rib = new Set<string>();
-  const ctx = makeContext({ as4: true });
-  for (const call of s.updates) {
-    for (const buf of call) {
-      for (let p = 0; p < buf.length; ) {
-        const len = (buf[p + 16]! << 8) | buf[p + 17]!;
-        const m = decodeMessage(buf.subarray(p, p + len), ctx) as UpdateMessage;
-        for (const l of withdrawnPrefixes(m)) for (const x of prefixStrings(l)) rib.delete(x);
-        for (const l of announcedPrefixes(m)) for (const x of prefixStrings(l)) rib.add(x);
-        p += len;
-      }
-    }
+  for (const m of sentUpdates(s)) {
+    for (const l of withdrawnPrefixes(m)) for (const x of prefixStrings(l)) rib.delete(x);
+    for (const l of announcedPrefixes(m)) for (const x of prefixStrings(l)) rib.add(x);
   }
   return [...rib].sort();
 }
